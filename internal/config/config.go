@@ -1,0 +1,228 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the validated configuration of one command run.
+type Config struct {
+	Addr            string
+	DB              string
+	Demo            bool
+	BaseURL         *url.URL
+	AdminEmail      string
+	AdminPassword   string
+	LogFormat       string
+	LogLevel        slog.Level
+	MaxBodyBytes    int64
+	ShutdownTimeout time.Duration
+	Metrics         bool
+}
+
+// Env gives access to the process environment; tests pass a map.
+type Env struct {
+	Getenv   func(string) string
+	ReadFile func(string) ([]byte, error)
+}
+
+// ErrHelp is returned when the user asked for -h; usage has been written.
+var ErrHelp = flag.ErrHelp
+
+// value is a flag.Value that remembers where its value came from, so errors
+// can name the flag or the variable the user actually set.
+type value struct {
+	s      string
+	source string
+	bool   bool
+}
+
+func (v *value) String() string { return v.s }
+func (v *value) Set(s string) error {
+	v.s, v.source = s, "flag"
+	return nil
+}
+func (v *value) IsBoolFlag() bool { return v.bool }
+
+// Load parses args (the arguments after the command name) for command,
+// reading defaults from env. Usage goes to usage on -h.
+func Load(command string, args []string, env Env, usage io.Writer) (Config, error) {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	values := map[string]*value{}
+	for _, o := range Options() {
+		if !o.accepts(command) {
+			continue
+		}
+		v := &value{s: o.Default, source: "default", bool: o.Bool}
+		if err := fromEnv(o, env, v); err != nil {
+			return Config{}, err
+		}
+		values[o.Name] = v
+		fs.Var(v, o.Name, o.Usage)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			writeUsage(usage, command)
+			return Config{}, ErrHelp
+		}
+		return Config{}, fmt.Errorf("%v (see courseshop %s -h)", err, command)
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q (see courseshop %s -h)", fs.Arg(0), command)
+	}
+	return build(values)
+}
+
+func fromEnv(o Option, env Env, v *value) error {
+	plain := env.Getenv(o.Env)
+	file := ""
+	if o.Secret {
+		file = env.Getenv(o.Env + "_FILE")
+	}
+	switch {
+	case plain != "" && file != "":
+		return fmt.Errorf("set %s or %s_FILE, not both", o.Env, o.Env)
+	case file != "":
+		b, err := env.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("%s_FILE: %w", o.Env, err)
+		}
+		v.s, v.source = strings.TrimRight(string(b), "\r\n"), o.Env+"_FILE"
+	case plain != "":
+		v.s, v.source = plain, o.Env
+	}
+	return nil
+}
+
+// build converts and validates the raw values. Options a command does not
+// accept keep their zero value.
+func build(values map[string]*value) (Config, error) {
+	var c Config
+	var errs []string
+	bad := func(name, why string) {
+		v := values[name]
+		where := "--" + name
+		if v.source != "flag" && v.source != "default" {
+			where = v.source
+		}
+		shown := v.s
+		if secret(name) {
+			shown = "…"
+		}
+		errs = append(errs, fmt.Sprintf("invalid %s %q: %s", where, shown, why))
+	}
+	get := func(name string) (string, bool) {
+		v, ok := values[name]
+		if !ok {
+			return "", false
+		}
+		return v.s, true
+	}
+	if s, ok := get("addr"); ok {
+		if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
+			bad("addr", "want host:port, e.g. 127.0.0.1:8080")
+		}
+		c.Addr = s
+	}
+	if s, ok := get("db"); ok {
+		if s == "" {
+			bad("db", "a database is required")
+		}
+		c.DB = s
+	}
+	for name, dst := range map[string]*bool{"demo": &c.Demo, "metrics": &c.Metrics} {
+		if s, ok := get(name); ok {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				bad(name, "want true or false")
+			}
+			*dst = b
+		}
+	}
+	if s, ok := get("base-url"); ok {
+		if s == "" && c.Addr != "" {
+			host, port, _ := net.SplitHostPort(c.Addr)
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "localhost"
+			}
+			s = "http://" + net.JoinHostPort(host, port)
+		}
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("base-url", "want an absolute http or https URL")
+		}
+		c.BaseURL = u
+	}
+	c.AdminEmail, _ = get("admin-email")
+	c.AdminPassword, _ = get("admin-password")
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		errs = append(errs, "COURSESHOP_ADMIN_EMAIL and COURSESHOP_ADMIN_PASSWORD must be set together")
+	}
+	if s, ok := get("log-format"); ok {
+		if s != "text" && s != "json" {
+			bad("log-format", "want text or json")
+		}
+		c.LogFormat = s
+	}
+	if s, ok := get("log-level"); ok {
+		if err := c.LogLevel.UnmarshalText([]byte(s)); err != nil {
+			bad("log-level", "want debug, info, warn or error")
+		}
+	}
+	if s, ok := get("max-body"); ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1024 {
+			bad("max-body", "want a number of bytes, at least 1024")
+		}
+		c.MaxBodyBytes = n
+	}
+	if s, ok := get("shutdown-timeout"); ok {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			bad("shutdown-timeout", "want a positive duration such as 15s")
+		}
+		c.ShutdownTimeout = d
+	}
+	if len(errs) > 0 {
+		// One line, so that a bad start-up says everything at once and stays
+		// readable in a service manager's log.
+		return Config{}, errors.New(strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func secret(name string) bool {
+	for _, o := range Options() {
+		if o.Name == name {
+			return o.Secret
+		}
+	}
+	return false
+}
+
+func writeUsage(w io.Writer, command string) {
+	fmt.Fprintf(w, "usage: courseshop %s [flags]\n\nflags (each also read from its environment variable):\n", command)
+	for _, o := range Options() {
+		if !o.accepts(command) {
+			continue
+		}
+		env := o.Env
+		if o.Secret {
+			env += " or " + o.Env + "_FILE"
+		}
+		def := ""
+		if o.Default != "" {
+			def = " (default " + o.Default + ")"
+		}
+		fmt.Fprintf(w, "  --%s\t%s%s [%s]\n", o.Name, o.Usage, def, env)
+	}
+}

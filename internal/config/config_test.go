@@ -1,0 +1,141 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(vars map[string]string, files map[string]string) Env {
+	return Env{
+		Getenv: func(k string) string { return vars[k] },
+		ReadFile: func(name string) ([]byte, error) {
+			if s, ok := files[name]; ok {
+				return []byte(s), nil
+			}
+			return nil, fs.ErrNotExist
+		},
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load("serve", nil, envOf(nil, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DB != "sqlite:courseshop.db" || c.Demo || !c.Metrics ||
+		c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || c.MaxBodyBytes != 1<<20 ||
+		c.ShutdownTimeout != 15*time.Second || c.BaseURL.String() != "http://127.0.0.1:8080" {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestLoadPrecedence(t *testing.T) {
+	env := envOf(map[string]string{
+		"COURSESHOP_ADDR":                "0.0.0.0:9000",
+		"COURSESHOP_DEMO":                "true",
+		"COURSESHOP_DB_FILE":             "/run/secrets/db",
+		"COURSESHOP_ADMIN_EMAIL":         "boss@example.com",
+		"COURSESHOP_ADMIN_PASSWORD_FILE": "/run/secrets/pw",
+	}, map[string]string{"/run/secrets/db": "postgres://u:p@db/shop\n", "/run/secrets/pw": "s3cret\n"})
+	c, err := Load("serve", []string{"--addr", "127.0.0.1:7000", "--log-format=json"}, env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:7000" {
+		t.Errorf("flag must win over env: addr = %q", c.Addr)
+	}
+	if !c.Demo || c.DB != "postgres://u:p@db/shop" || c.AdminPassword != "s3cret" || c.AdminEmail != "boss@example.com" || c.LogFormat != "json" {
+		t.Errorf("env and files not applied: %+v", c)
+	}
+}
+
+func TestLoadWildcardAddrGivesLocalhostBaseURL(t *testing.T) {
+	c, err := Load("serve", []string{"--addr", ":8081"}, envOf(nil, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.BaseURL.String(); got != "http://localhost:8081" {
+		t.Errorf("base URL = %q", got)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		command string
+		args    []string
+		vars    map[string]string
+		want    string
+	}{
+		{"unknown flag", "serve", []string{"--colour"}, nil, "flag provided but not defined: -colour (see courseshop serve -h)"},
+		{"flag of another command", "migrate", []string{"--addr", "x:1"}, nil, "flag provided but not defined: -addr"},
+		{"extra argument", "serve", []string{"now"}, nil, `unexpected argument "now"`},
+		{"bad addr from env", "serve", nil, map[string]string{"COURSESHOP_ADDR": "8080"}, `invalid COURSESHOP_ADDR "8080": want host:port`},
+		{"bad addr from flag", "serve", []string{"--addr", "nope"}, nil, `invalid --addr "nope"`},
+		{"bad bool", "serve", []string{"--demo=maybe"}, nil, `invalid --demo "maybe": want true or false`},
+		{"bad bool env", "serve", nil, map[string]string{"COURSESHOP_METRICS": "perhaps"}, `invalid COURSESHOP_METRICS "perhaps": want true or false`},
+		{"bad level", "serve", nil, map[string]string{"COURSESHOP_LOG_LEVEL": "loud"}, "want debug, info, warn or error"},
+		{"bad format", "migrate", []string{"--log-format", "xml"}, nil, "want text or json"},
+		{"bad body", "serve", []string{"--max-body", "12"}, nil, "at least 1024"},
+		{"bad timeout", "serve", []string{"--shutdown-timeout", "soon"}, nil, "positive duration"},
+		{"bad base url", "serve", []string{"--base-url", "shop.example.com"}, nil, "absolute http or https URL"},
+		{"admin half set", "serve", nil, map[string]string{"COURSESHOP_ADMIN_EMAIL": "a@b.c"}, "must be set together"},
+		{"secret twice", "serve", nil, map[string]string{"COURSESHOP_DB": "sqlite:x", "COURSESHOP_DB_FILE": "/f"}, "set COURSESHOP_DB or COURSESHOP_DB_FILE, not both"},
+		{"missing secret file", "serve", nil, map[string]string{"COURSESHOP_DB_FILE": "/nope"}, "COURSESHOP_DB_FILE: file does not exist"},
+		{"empty db", "migrate", []string{"--db", ""}, nil, "a database is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.command, tc.args, envOf(tc.vars, nil), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans several lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestSecretValuesNotEchoed(t *testing.T) {
+	// A bad secret must not be printed back into logs.
+	_, err := Load("serve", nil, envOf(map[string]string{"COURSESHOP_DB": ""}, nil), nil)
+	if err != nil {
+		t.Fatalf("empty env must fall back to default, got %v", err)
+	}
+	_, err = Load("migrate", []string{"--db="}, envOf(nil, nil), nil)
+	if err == nil || strings.Contains(err.Error(), `""`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	_, err := Load("serve", []string{"-h"}, envOf(nil, nil), &out)
+	if !errors.Is(err, ErrHelp) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, o := range Options() {
+		if o.accepts("serve") && !strings.Contains(out.String(), "--"+o.Name) {
+			t.Errorf("usage misses --%s", o.Name)
+		}
+	}
+}
+
+// TestREADMEListsEveryOption keeps the README's configuration table honest.
+func TestREADMEListsEveryOption(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range Options() {
+		if !bytes.Contains(b, []byte("`"+o.Env+"`")) || !bytes.Contains(b, []byte("`--"+o.Name+"`")) {
+			t.Errorf("README.md does not document --%s / %s", o.Name, o.Env)
+		}
+	}
+}

@@ -1,0 +1,47 @@
+// Package config turns command-line flags and environment variables into a
+// typed, validated Config. Every flag has an environment variable
+// (COURSESHOP_<NAME>); secrets can also come from a file named by
+// COURSESHOP_<NAME>_FILE, as container secrets are mounted. Nothing here is
+// global: each call to Load returns a fresh Config.
+package config
+
+import "slices"
+
+// Option describes one setting: its flag, environment variable, default and
+// the commands that accept it. The table is the single source for flag
+// parsing, usage text and the README's configuration table (checked by a test).
+type Option struct {
+	Name     string // flag name, without dashes
+	Env      string // environment variable
+	Default  string
+	Usage    string
+	Secret   bool // also read from Env+"_FILE"
+	Bool     bool
+	Commands []string
+}
+
+const (
+	cmdServe   = "serve"
+	cmdMigrate = "migrate"
+)
+
+// Options returns the settings table, in the order usage lists them.
+func Options() []Option {
+	both := []string{cmdServe, cmdMigrate}
+	serve := []string{cmdServe}
+	return []Option{
+		{Name: "addr", Env: "COURSESHOP_ADDR", Default: "127.0.0.1:8080", Usage: "address the HTTP server listens on", Commands: serve},
+		{Name: "db", Env: "COURSESHOP_DB", Default: "sqlite:courseshop.db", Usage: "database: sqlite:PATH or postgres://user:pass@host:port/name", Secret: true, Commands: both},
+		{Name: "demo", Env: "COURSESHOP_DEMO", Default: "false", Usage: "load the demo shop into an empty database and create the demo administrator", Bool: true, Commands: serve},
+		{Name: "base-url", Env: "COURSESHOP_BASE_URL", Usage: "public URL of the shop, used in links and as trusted origin (default http://ADDR)", Commands: serve},
+		{Name: "admin-email", Env: "COURSESHOP_ADMIN_EMAIL", Usage: "e-mail of the first back-office administrator, created at start-up when none exists", Commands: serve},
+		{Name: "admin-password", Env: "COURSESHOP_ADMIN_PASSWORD", Usage: "password of that administrator (prefer the _FILE variable)", Secret: true, Commands: serve},
+		{Name: "log-format", Env: "COURSESHOP_LOG_FORMAT", Default: "text", Usage: "log format: text or json", Commands: both},
+		{Name: "log-level", Env: "COURSESHOP_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn or error", Commands: both},
+		{Name: "max-body", Env: "COURSESHOP_MAX_BODY", Default: "1048576", Usage: "largest request body accepted, in bytes", Commands: serve},
+		{Name: "shutdown-timeout", Env: "COURSESHOP_SHUTDOWN_TIMEOUT", Default: "15s", Usage: "how long in-flight requests may run on SIGINT/SIGTERM", Commands: serve},
+		{Name: "metrics", Env: "COURSESHOP_METRICS", Default: "true", Usage: "serve Prometheus metrics on /metrics", Bool: true, Commands: serve},
+	}
+}
+
+func (o Option) accepts(command string) bool { return slices.Contains(o.Commands, command) }

@@ -1,0 +1,21 @@
+package store
+
+import "context"
+
+// SQLitePragmas reads the settings of the writer and of a reader connection.
+func (s *Store) SQLitePragmas(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range []string{"journal_mode", "foreign_keys", "synchronous", "busy_timeout"} {
+		var v string
+		if err := s.writer.QueryRowContext(ctx, "PRAGMA "+p).Scan(&v); err != nil {
+			return nil, err
+		}
+		out[p] = v
+	}
+	var v string
+	if err := s.reader.QueryRowContext(ctx, "PRAGMA query_only").Scan(&v); err != nil {
+		return nil, err
+	}
+	out["reader_query_only"] = v
+	return out, nil
+}

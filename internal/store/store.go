@@ -1,0 +1,232 @@
+// Package store owns all SQL. One Store serves SQLite (modernc, embedded) and
+// PostgreSQL (pgx) with the same hand-written statements and $N placeholders;
+// only the DDL in migrations/<engine> differs. Driver errors leave this package
+// mapped to ErrNotFound, ErrConflict or ErrConstraint.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Engine names a database engine.
+type Engine string
+
+// The engines the store runs on.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store is the persistence layer. A Store returned by Open uses the reader
+// pool for queries and the writer pool for changes; the Store handed to an
+// InTx callback runs everything in that transaction.
+type Store struct {
+	engine Engine
+	writer *sql.DB
+	reader *sql.DB // == writer on PostgreSQL
+	tx     *sql.Tx // set on the Store given to InTx callbacks
+	now    func() time.Time
+}
+
+// Options tune Open; the zero value is fine for production.
+type Options struct {
+	// Now is the clock for created_at/updated_at; tests may freeze it.
+	Now func() time.Time
+	// MaxConns bounds the PostgreSQL pool and the SQLite reader pool.
+	MaxConns int
+}
+
+// Open connects to the database named by dsn ("sqlite:PATH" or
+// "postgres://…") and checks that it answers. It does not migrate.
+func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.MaxConns <= 0 {
+		opt.MaxConns = max(4, 2*runtime.NumCPU())
+	}
+	var s *Store
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		s, err = openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), opt)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		s, err = openPostgres(ctx, dsn, opt)
+	default:
+		scheme, _, _ := strings.Cut(dsn, ":")
+		return nil, fmt.Errorf("unknown database scheme %q: want sqlite:PATH or postgres://…", scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Microseconds: PostgreSQL keeps no more, and both engines must hold
+	// the same values.
+	s.now = func() time.Time { return opt.Now().UTC().Truncate(time.Microsecond) }
+	return s, nil
+}
+
+// sqliteDSN returns the modernc DSN for path. busy_timeout is applied first
+// by the driver, so the other pragmas never fail with SQLITE_BUSY while
+// another process holds the file. synchronous=FULL makes a committed order or
+// payment survive a power cut, at the cost of one fsync per commit.
+func sqliteDSN(path string, writer bool) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "1")
+	q.Set("_synchronous", "FULL")
+	q.Set("_time_format", "sqlite")
+	if writer {
+		// BEGIN IMMEDIATE takes the write lock up front: a transaction
+		// never fails half-way when it upgrades from reading to writing.
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Set("_query_only", "1")
+	}
+	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty path: want sqlite:PATH, e.g. sqlite:courseshop.db")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if st, err := os.Stat(filepath.Dir(abs)); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("sqlite: directory %s does not exist", filepath.Dir(abs))
+	}
+	// Creating the file ourselves gives a plain "permission denied" instead
+	// of SQLite's "unable to open database file (14)".
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: cannot write %s: %w", abs, errors.Unwrap(err))
+	}
+	f.Close()
+
+	// One writer connection shared by every writer: SQLite allows one writer
+	// at a time, and more connections would only trade waiting for
+	// SQLITE_BUSY errors. Readers get their own pool; WAL lets them run
+	// alongside the writer.
+	w, err := sql.Open("sqlite", sqliteDSN(abs, true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	r, err := sql.Open("sqlite", sqliteDSN(abs, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(opt.MaxConns)
+	r.SetMaxIdleConns(opt.MaxConns)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{engine: SQLite, writer: w, reader: r}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: cannot open %s: %w", abs, err)
+	}
+	return s, nil
+}
+
+func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: invalid DSN: %w", errors.Unwrap(err))
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db.SetMaxOpenConns(opt.MaxConns)
+	db.SetMaxIdleConns(opt.MaxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{engine: Postgres, writer: db, reader: db}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Ping(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: cannot reach %s:%d/%s: %s", cfg.Host, cfg.Port, cfg.Database, rootCause(err))
+	}
+	return s, nil
+}
+
+// rootCause keeps start-up errors to one readable line: pgx nests the dial
+// error several levels deep behind a long prefix, and joins one error per
+// address tried.
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			break
+		}
+		err = next
+	}
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	return first
+}
+
+// Engine reports which engine the store runs on.
+func (s *Store) Engine() Engine { return s.engine }
+
+// Ping checks that both pools answer.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.writer.PingContext(ctx); err != nil {
+		return err
+	}
+	if s.reader != s.writer {
+		return s.reader.PingContext(ctx)
+	}
+	return nil
+}
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	err := s.writer.Close()
+	if s.reader != s.writer {
+		err = errors.Join(err, s.reader.Close())
+	}
+	return err
+}
+
+// w returns where changes go: the transaction, or the writer pool.
+func (s *Store) w() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.writer
+}
+
+// r returns where queries go: the transaction (so a transaction reads its own
+// writes), or the reader pool.
+func (s *Store) r() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.reader
+}

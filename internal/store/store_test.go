@@ -1,0 +1,427 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"courseshop/internal/catalog"
+	"courseshop/internal/lms"
+	"courseshop/internal/money"
+	"courseshop/internal/store"
+	"courseshop/internal/testkit"
+	"courseshop/internal/user"
+)
+
+// The store suite: every test below runs unchanged on SQLite and, when
+// COURSESHOP_TEST_POSTGRES is set, on PostgreSQL.
+
+type newStoreFunc = func(testing.TB, ...testkit.Option) *store.Store
+
+func TestStore(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, newStore newStoreFunc) {
+		for name, fn := range map[string]func(*testing.T, newStoreFunc){
+			"Users":               testUsers,
+			"Conflict":            testConflict,
+			"NotFound":            testNotFound,
+			"Constraint":          testConstraint,
+			"TxRollback":          testTxRollback,
+			"TxNested":            testTxNested,
+			"ConcurrentWriters":   testConcurrentWriters,
+			"Sessions":            testSessions,
+			"Catalogue":           testCatalogue,
+			"Audit":               testAudit,
+			"LMSCourses":          testLMSCourses,
+			"MigrateIsIdempotent": testMigrateIdempotent,
+		} {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				fn(t, newStore)
+			})
+		}
+	})
+}
+
+var fixed = time.Date(2026, 11, 28, 10, 30, 0, 123456000, time.UTC)
+
+func clock() func() time.Time { return func() time.Time { return fixed } }
+
+func testUsers(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t, testkit.WithClock(clock()))
+	u := &user.User{Email: "Boss@Example.com", DisplayName: "Boss", PasswordHash: "$argon2id$x", Role: user.RoleAdmin, Locale: "fr"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if u.ID == 0 {
+		t.Fatal("ID not set")
+	}
+	got, err := s.UserByEmail(ctx, "  boss@EXAMPLE.com ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *u
+	if diff := cmp.Diff(&want, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("UserByEmail mismatch (-want +got):\n%s", diff)
+	}
+	if !got.CreatedAt.Equal(fixed) {
+		t.Errorf("created_at = %v, want %v", got.CreatedAt, fixed)
+	}
+	n, err := s.CountUsers(ctx, user.RoleAdmin)
+	if err != nil || n != 1 {
+		t.Errorf("CountUsers(admin) = %d, %v", n, err)
+	}
+	n, err = s.CountUsers(ctx, user.RoleSales)
+	if err != nil || n != 0 {
+		t.Errorf("CountUsers(sales) = %d, %v", n, err)
+	}
+}
+
+func testConflict(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	if err := s.CreateUser(ctx, &user.User{Email: "a@example.com", Role: user.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.CreateUser(ctx, &user.User{Email: "A@example.com ", Role: user.RoleSales})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate e-mail: err = %v, want ErrConflict", err)
+	}
+	if !strings.Contains(err.Error(), "A@example.com") {
+		t.Errorf("error does not say what conflicted: %v", err)
+	}
+	c := &catalog.Catalog{Code: "main", Name: "Main"}
+	if err := s.CreateCatalog(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCatalog(ctx, &catalog.Catalog{Code: "main", Name: "Again"}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("duplicate catalogue: err = %v", err)
+	}
+}
+
+func testNotFound(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	if _, err := s.UserByEmail(ctx, "nobody@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UserByEmail: err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.ShopByCode(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ShopByCode: err = %v, want ErrNotFound", err)
+	}
+}
+
+func testConstraint(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	// A shop on a catalogue that does not exist violates a foreign key.
+	err := s.CreateShop(ctx, &catalog.Shop{Code: "x", Name: "X", Currency: "EUR", CatalogID: 999, DefaultLocale: "en", LMSConnector: "local"})
+	if !errors.Is(err, store.ErrConstraint) {
+		t.Errorf("missing catalogue: err = %v, want ErrConstraint", err)
+	}
+	// A role outside the CHECK list.
+	if err := s.CreateUser(ctx, &user.User{Email: "x@example.com", Role: "overlord"}); !errors.Is(err, store.ErrConstraint) {
+		t.Errorf("bad role: err = %v, want ErrConstraint", err)
+	}
+}
+
+func testTxRollback(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	boom := errors.New("boom")
+	err := s.InTx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateUser(ctx, &user.User{Email: "tx@example.com", Role: user.RoleAdmin}); err != nil {
+			return err
+		}
+		// The transaction reads its own write.
+		if _, err := tx.UserByEmail(ctx, "tx@example.com"); err != nil {
+			t.Errorf("read own write: %v", err)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx err = %v, want boom", err)
+	}
+	if _, err := s.UserByEmail(ctx, "tx@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("rolled back user still there: %v", err)
+	}
+	// A panic rolls back too, and the writer is usable afterwards.
+	func() {
+		defer func() { _ = recover() }()
+		_ = s.InTx(ctx, func(tx *store.Store) error {
+			_ = tx.CreateUser(ctx, &user.User{Email: "panic@example.com", Role: user.RoleAdmin})
+			panic("oops")
+		})
+	}()
+	if _, err := s.UserByEmail(ctx, "panic@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("panicked transaction committed: %v", err)
+	}
+	if err := s.CreateUser(ctx, &user.User{Email: "after@example.com", Role: user.RoleAdmin}); err != nil {
+		t.Errorf("writer unusable after panic: %v", err)
+	}
+}
+
+func testTxNested(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	// CreateCategory opens its own transaction; inside another one it must
+	// join it (a second BEGIN would deadlock SQLite's single writer).
+	c := &catalog.Catalog{Code: "c", Name: "C"}
+	err := s.InTx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateCatalog(ctx, c); err != nil {
+			return err
+		}
+		return tx.CreateCategory(ctx, &catalog.Category{CatalogID: c.ID, Alias: "a", Visible: true, Texts: catalog.Texts{"en": {Name: "A"}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cats, err := s.Categories(ctx, c.ID)
+	if err != nil || len(cats) != 1 {
+		t.Fatalf("Categories = %v, %v", cats, err)
+	}
+}
+
+func testConcurrentWriters(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Go(func() {
+			errs <- s.InTx(ctx, func(tx *store.Store) error {
+				return tx.CreateUser(ctx, &user.User{Email: strings.Repeat("x", i+1) + "@example.com", Role: user.RoleSales})
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n, err := s.CountUsers(ctx, user.RoleSales); err != nil || n != 40 {
+		t.Errorf("CountUsers = %d, %v; want 40", n, err)
+	}
+}
+
+func testSessions(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	now := fixed
+	s := newStore(t, testkit.WithClock(func() time.Time { return now }))
+	ss := s.Sessions()
+	if _, found, err := ss.FindCtx(ctx, "tok"); found || err != nil {
+		t.Fatalf("unknown token: found=%v err=%v", found, err)
+	}
+	if err := ss.CommitCtx(ctx, "tok", []byte{0, 1, 2, 255}, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.CommitCtx(ctx, "tok", []byte("v2"), now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.Commit("old", []byte("x"), now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	b, found, err := ss.Find("tok")
+	if err != nil || !found || string(b) != "v2" {
+		t.Fatalf("Find = %q, %v, %v", b, found, err)
+	}
+	now = now.Add(90 * time.Minute) // "old" has expired, "tok" has not
+	if _, found, _ := ss.FindCtx(ctx, "old"); found {
+		t.Error("expired session found")
+	}
+	n, err := ss.DeleteExpired(ctx)
+	if err != nil || n != 1 {
+		t.Errorf("DeleteExpired = %d, %v; want 1", n, err)
+	}
+	if err := ss.Delete("tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.DeleteCtx(ctx, "never-existed"); err != nil {
+		t.Errorf("delete unknown token: %v", err)
+	}
+	if _, found, _ := ss.FindCtx(ctx, "tok"); found {
+		t.Error("deleted session found")
+	}
+}
+
+func eur(minor int64) money.Money {
+	m, err := money.New(minor, "EUR")
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+func testCatalogue(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t, testkit.WithClock(clock()))
+	c := &catalog.Catalog{Code: "main", Name: "Main", Terms: "CGV"}
+	must(t, s.CreateCatalog(ctx, c))
+	vat := &catalog.TaxClass{Code: "std", Name: "Standard", Rates: []catalog.TaxRate{{Country: "FR", RateBP: 2000, Name: "TVA 20 %"}, {Country: "*", RateBP: 0}}}
+	must(t, s.CreateTaxClass(ctx, vat))
+	shop := &catalog.Shop{Code: "demo", Name: "Demo", Currency: "EUR", CatalogID: c.ID, DefaultLocale: "fr",
+		PaymentModes: []string{"check", "test"}, GuestPaymentModes: []string{"check"}, ShowTaxedPrices: true, TestMode: true,
+		Seller: catalog.Seller{Name: "Formations SA", VATNumber: "FR123"}, LMSConnector: "local", Enabled: true}
+	must(t, s.CreateShop(ctx, shop))
+	must(t, s.CreateShop(ctx, &catalog.Shop{Code: "closed", Name: "Closed", Currency: "CHF", CatalogID: c.ID, DefaultLocale: "en", LMSConnector: "local"}))
+	root := &catalog.Category{CatalogID: c.ID, Alias: "management", SortOrder: 1, Visible: true,
+		Texts: catalog.Texts{"en": {Name: "Management"}, "fr": {Name: "Management", Description: "Gérer"}}}
+	must(t, s.CreateCategory(ctx, root))
+	child := &catalog.Category{CatalogID: c.ID, ParentID: root.ID, Alias: "agile", SortOrder: 2, Visible: false, Texts: catalog.Texts{"en": {Name: "Agile"}}}
+	must(t, s.CreateCategory(ctx, child))
+	pm := &catalog.Product{CatalogID: c.ID, CategoryID: root.ID, Code: "PM-101", Kind: catalog.KindProduct, Status: catalog.StatusAvailable,
+		Audience: catalog.AudienceEveryone, TaxClassID: vat.ID, MaxQuantity: 10, SeatMode: catalog.SeatPerUnit, StockLimit: 50,
+		RequiredFields: []byte(`[{"name":"company","type":"text"}]`), Handler: "enrol_one_course", HandlerParams: []byte(`{"course":"PM"}`),
+		Texts:  catalog.Texts{"en": {Name: "Project management", Summary: "Plan"}, "fr": {Name: "Gestion de projet"}},
+		Prices: []catalog.Tier{{UpTo: 4, Unit: eur(50000)}, {UpTo: 0, Unit: eur(45000)}}}
+	must(t, s.CreateProduct(ctx, pm))
+	ag := &catalog.Product{CatalogID: c.ID, CategoryID: child.ID, Code: "AG-1", Kind: catalog.KindProduct, Status: catalog.StatusPreview,
+		Audience: catalog.AudienceSignedIn, SeatMode: catalog.SeatNone, Texts: catalog.Texts{"en": {Name: "Agile"}},
+		Prices: []catalog.Tier{{Unit: eur(9900)}}}
+	must(t, s.CreateProduct(ctx, ag))
+	bundle := &catalog.Product{CatalogID: c.ID, Code: "PACK", Kind: catalog.KindBundle, Status: catalog.StatusAvailable, Audience: catalog.AudienceEveryone,
+		SeatMode: catalog.SeatNone, Texts: catalog.Texts{"en": {Name: "Pack"}}, Prices: []catalog.Tier{{Unit: eur(52000)}},
+		Elements: []catalog.Element{{ProductID: pm.ID, Quantity: 1}, {ProductID: ag.ID, Quantity: 2}}}
+	must(t, s.CreateProduct(ctx, bundle))
+	if err := s.CreateProduct(ctx, &catalog.Product{CatalogID: c.ID, Code: "PM-101", Kind: catalog.KindProduct, Status: catalog.StatusPreview, Audience: catalog.AudienceEveryone, SeatMode: catalog.SeatNone}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("duplicate product code: err = %v", err)
+	}
+
+	shops, err := s.Shops(ctx)
+	must(t, err)
+	if len(shops) != 1 || shops[0].Code != "demo" {
+		t.Fatalf("Shops lists %d shops; disabled ones must be left out", len(shops))
+	}
+	got, err := s.ShopByCode(ctx, "demo")
+	must(t, err)
+	opts := cmp.Options{cmpopts.EquateEmpty(), cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) }), cmp.Comparer(func(a, b money.Money) bool { return a.Equal(b) })}
+	shop.Settings = []byte(`{}`)
+	if diff := cmp.Diff(shop, got, opts); diff != "" {
+		t.Errorf("shop round trip (-want +got):\n%s", diff)
+	}
+	if n, err := s.CountShops(ctx); err != nil || n != 2 {
+		t.Errorf("CountShops = %d, %v", n, err)
+	}
+
+	cats, err := s.Categories(ctx, c.ID)
+	must(t, err)
+	if diff := cmp.Diff([]*catalog.Category{root, child}, cats, opts); diff != "" {
+		t.Errorf("categories (-want +got):\n%s", diff)
+	}
+	products, err := s.Products(ctx, c.ID)
+	must(t, err)
+	for _, p := range []*catalog.Product{pm, ag, bundle} {
+		if p.RequiredFields == nil {
+			p.RequiredFields = []byte(`[]`)
+		}
+		if p.HandlerParams == nil {
+			p.HandlerParams = []byte(`{}`)
+		}
+		p.ProductionData = []byte(`{}`)
+	}
+	if diff := cmp.Diff([]*catalog.Product{ag, bundle, pm}, products, opts); diff != "" {
+		t.Errorf("products (-want +got):\n%s", diff)
+	}
+	classes, err := s.TaxClasses(ctx)
+	must(t, err)
+	if diff := cmp.Diff([]*catalog.TaxClass{{ID: vat.ID, Code: "std", Name: "Standard", Rates: []catalog.TaxRate{{Country: "*"}, {Country: "FR", RateBP: 2000, Name: "TVA 20 %"}}}}, classes); diff != "" {
+		t.Errorf("tax classes (-want +got):\n%s", diff)
+	}
+}
+
+func testAudit(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t, testkit.WithClock(clock()))
+	must(t, s.AddAudit(ctx, &store.AuditEvent{Actor: "system", Action: "user.create", ObjectType: "user", ObjectID: "1", Data: []byte(`{"email":"a@b.c"}`)}))
+	must(t, s.AddAudit(ctx, &store.AuditEvent{Actor: "user:1", Action: "user.login", ObjectType: "user", ObjectID: "1", IP: "127.0.0.1"}))
+	must(t, s.AddAudit(ctx, &store.AuditEvent{Actor: "system", Action: "user.create", ObjectType: "user", ObjectID: "2"}))
+	evs, err := s.AuditFor(ctx, "user", "1")
+	must(t, err)
+	if len(evs) != 2 || evs[0].Action != "user.create" || evs[1].IP != "127.0.0.1" || string(evs[1].Data) != "{}" || !evs[0].At.Equal(fixed) {
+		t.Errorf("AuditFor = %+v", evs)
+	}
+}
+
+func testLMSCourses(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	must(t, s.CreateLMSCourse(ctx, &lms.Course{Shortname: "PM", Fullname: "Project management", IDNumber: "pm-101", Visible: true}))
+	must(t, s.CreateLMSCourse(ctx, &lms.Course{Shortname: "AG", Fullname: "Agile"}))
+	must(t, s.CreateLMSCourse(ctx, &lms.Course{Shortname: "AG2", Fullname: "Agile 2"})) // two courses without idnumber are fine
+	if err := s.CreateLMSCourse(ctx, &lms.Course{Shortname: "PM2", Fullname: "Dup", IDNumber: "pm-101"}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("duplicate idnumber: %v", err)
+	}
+	cs, err := s.LMSCourses(ctx)
+	must(t, err)
+	if len(cs) != 3 || cs[0].Shortname != "AG" || cs[0].IDNumber != "" || cs[2].IDNumber != "pm-101" || !cs[2].Visible {
+		t.Errorf("LMSCourses = %+v", cs)
+	}
+}
+
+func testMigrateIdempotent(t *testing.T, newStore newStoreFunc) {
+	s := newStore(t)
+	if err := s.Migrate(context.Background(), slogDiscard()); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMigrationParity fails when the engines' migration folders differ in
+// versions or names: DML is shared, so every schema change must be written
+// for both.
+func TestMigrationParity(t *testing.T) {
+	list := func(e store.Engine) []string {
+		fsys, err := store.MigrationFS(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, err := fs.Glob(fsys, "*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names
+	}
+	lite, pg := list(store.SQLite), list(store.Postgres)
+	if len(lite) == 0 {
+		t.Fatal("no migrations embedded")
+	}
+	if diff := cmp.Diff(lite, pg); diff != "" {
+		t.Errorf("migration folders differ (-sqlite +postgres):\n%s", diff)
+	}
+	// Also check the files on disk, in case one was added without being
+	// embedded (a typo in the extension, say).
+	onDisk := func(e string) []string {
+		entries, err := os.ReadDir(filepath.Join("migrations", e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	if diff := cmp.Diff(onDisk("sqlite"), onDisk("postgres")); diff != "" {
+		t.Errorf("migration folders on disk differ (-sqlite +postgres):\n%s", diff)
+	}
+	if !slices.Equal(onDisk("sqlite"), lite) {
+		t.Errorf("files on disk %v are not all embedded %v", onDisk("sqlite"), lite)
+	}
+}
