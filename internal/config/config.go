@@ -18,7 +18,7 @@ type Config struct {
 	Addr            string
 	DB              string
 	Demo            bool
-	BaseURL         *url.URL
+	BaseURL         *url.URL // nil: derived from the listening address
 	AdminEmail      string
 	AdminPassword   string
 	LogFormat       string
@@ -148,14 +148,7 @@ func build(values map[string]*value) (Config, error) {
 			*dst = b
 		}
 	}
-	if s, ok := get("base-url"); ok {
-		if s == "" && c.Addr != "" {
-			host, port, _ := net.SplitHostPort(c.Addr)
-			if host == "" || host == "0.0.0.0" || host == "::" {
-				host = "localhost"
-			}
-			s = "http://" + net.JoinHostPort(host, port)
-		}
+	if s, ok := get("base-url"); ok && s != "" {
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("base-url", "want an absolute http or https URL")

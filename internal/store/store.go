@@ -115,8 +115,10 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	if st, err := os.Stat(filepath.Dir(abs)); err != nil || !st.IsDir() {
+	if st, err := os.Stat(filepath.Dir(abs)); err != nil {
 		return nil, fmt.Errorf("sqlite: directory %s does not exist", filepath.Dir(abs))
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("sqlite: %s is not a directory", filepath.Dir(abs))
 	}
 	// Creating the file ourselves gives a plain "permission denied" instead
 	// of SQLite's "unable to open database file (14)".

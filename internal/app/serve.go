@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"courseshop/internal/config"
+	"courseshop/internal/demo"
+	"courseshop/internal/i18n"
+	"courseshop/internal/metrics"
+	"courseshop/internal/password"
+	"courseshop/internal/shop"
+	"courseshop/internal/store"
+	"courseshop/internal/web"
+	"courseshop/internal/web/view"
+)
+
+// sessionSweepEvery is how often expired sessions are deleted.
+const sessionSweepEvery = 10 * time.Minute
+
+func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) error {
+	// Parse templates and translations before touching the database: a
+	// broken build fails at once.
+	catalog, err := i18n.New()
+	if err != nil {
+		return err
+	}
+	views, err := view.New()
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := shop.New(st, log)
+
+	if cfg.Demo {
+		loaded, err := demo.Load(ctx, st)
+		if err != nil {
+			return err
+		}
+		if loaded {
+			log.Info("demo shop loaded")
+		}
+		if _, err := svc.EnsureAdmin(ctx, demo.AdminEmail, demo.AdminPassword, password.Default()); err != nil {
+			return err
+		}
+	}
+	if cfg.AdminEmail != "" {
+		created, err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword, password.Default())
+		if err != nil {
+			return err
+		}
+		if created {
+			log.Info("administrator created", slog.String("email", cfg.AdminEmail))
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	addr := ln.Addr().String()
+	baseURL := cfg.BaseURL
+	if baseURL == nil {
+		baseURL = localURL(addr)
+	}
+	var m *metrics.Metrics
+	if cfg.Metrics {
+		m = metrics.New()
+	}
+	srv := web.New(web.Deps{Store: st, Shop: svc, I18n: catalog, Views: views, Metrics: m, Log: log, BaseURL: baseURL, MaxBodyBytes: cfg.MaxBodyBytes})
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("courseshop is listening", slog.String("addr", addr), slog.String("url", baseURL.String()), slog.String("engine", string(st.Engine())))
+	if cfg.Demo {
+		fmt.Fprintf(env.Stdout, "courseshop demo: open %s/shop/demo\nback-office administrator: %s / %s\n", baseURL, demo.AdminEmail, demo.AdminPassword)
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+	sweepDone := make(chan struct{})
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	go func() {
+		defer close(sweepDone)
+		sweepSessions(sweepCtx, st, log)
+	}()
+	if env.Ready != nil {
+		env.Ready(baseURL.String())
+	}
+
+	select {
+	case err := <-served:
+		stopSweep()
+		<-sweepDone
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	// Graceful shutdown: stop accepting, let in-flight requests finish
+	// within the timeout, then stop background work before the database
+	// closes.
+	log.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = httpSrv.Shutdown(sctx)
+	stopSweep()
+	<-sweepDone
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: requests still running after %s", cfg.ShutdownTimeout)
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// localURL is the shop's URL when no public one is configured: the
+// listening address, with a wildcard host shown as localhost.
+func localURL(addr string) *url.URL {
+	host, port, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
+}
+
+// sweepSessions deletes expired sessions until ctx ends. Every node may run
+// it; the DELETE is idempotent.
+func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(sessionSweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := st.Sessions().DeleteExpired(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("session sweep failed", slog.Any("error", err))
+			} else if n > 0 {
+				log.Debug("expired sessions deleted", slog.Int64("count", n))
+			}
+		}
+	}
+}

@@ -1,0 +1,26 @@
+// Package shop holds the application services: the use cases the web layer
+// calls (browse a shop, and later fill a cart, check out, pay). It owns
+// transactions and turns domain records into what pages need; it knows
+// nothing of HTTP.
+package shop
+
+import (
+	"log/slog"
+
+	"courseshop/internal/store"
+)
+
+// ErrNotFound is returned when the thing asked for does not exist (or is not
+// visible to the asker, which must look the same).
+var ErrNotFound = store.ErrNotFound
+
+// Service is the shop's application layer.
+type Service struct {
+	store *store.Store
+	log   *slog.Logger
+}
+
+// New returns the service over st.
+func New(st *store.Store, log *slog.Logger) *Service {
+	return &Service{store: st, log: log}
+}

@@ -1,0 +1,41 @@
+package web
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestRecoverPanics(t *testing.T) {
+	var logs bytes.Buffer
+	s := &Server{Deps: Deps{Log: slog.New(slog.NewTextHandler(&logs, nil))}}
+	h := s.recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != http.StatusInternalServerError {
+		t.Errorf("status = %d, want 500", rec.Code)
+	}
+	if !strings.Contains(logs.String(), "kaboom") || !strings.Contains(logs.String(), "stack=") {
+		t.Errorf("panic not logged with its stack: %s", logs.String())
+	}
+}
+
+func TestLocalPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/shop/demo?x=1":      "/shop/demo?x=1",
+		"/":                   "/",
+		"":                    "/",
+		"shop":                "/",
+		"//evil.example":      "/",
+		"/\\evil":             "/",
+		"https://x.org/":      "/",
+		"/a\r\nSet-Cookie: x": "/",
+	} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
