@@ -149,11 +149,21 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	r.SetMaxIdleConns(opt.MaxConns)
 	r.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{engine: SQLite, writer: w, reader: r}
-	if err := s.Ping(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("sqlite: cannot open %s: %w", abs, err)
+	// Switching a new file to WAL needs an exclusive lock that SQLite's busy
+	// handler does not wait for, so processes opening the same new file at
+	// once retry here.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := s.Ping(ctx)
+		if err == nil {
+			return s, nil
+		}
+		if !errors.Is(mapErr(err, ""), errRetry) || time.Now().After(deadline) {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: cannot open %s: %w", abs, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return s, nil
 }
 
 func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) {

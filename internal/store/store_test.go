@@ -425,3 +425,42 @@ func TestMigrationParity(t *testing.T) {
 		t.Errorf("files on disk %v are not all embedded %v", onDisk("sqlite"), lite)
 	}
 }
+
+// TestConcurrentMigrate starts several "nodes" on one empty database at
+// once: every one must succeed and the schema must be applied once.
+func TestConcurrentMigrate(t *testing.T) {
+	for _, engine := range []store.Engine{store.SQLite, store.Postgres} {
+		t.Run(string(engine), func(t *testing.T) {
+			dsn := testkit.EmptyDatabase(t, engine)
+			ctx := context.Background()
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for range 4 {
+				wg.Go(func() {
+					s, err := store.Open(ctx, dsn, store.Options{})
+					if err != nil {
+						errs <- err
+						return
+					}
+					defer s.Close()
+					errs <- s.Migrate(ctx, slogDiscard())
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Error(err)
+				}
+			}
+			s, err := store.Open(ctx, dsn, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.CreateCatalog(ctx, &catalog.Catalog{Code: "ok", Name: "OK"}); err != nil {
+				t.Errorf("schema unusable after concurrent migrations: %v", err)
+			}
+		})
+	}
+}

@@ -55,14 +55,57 @@ func ForEachEngine(t *testing.T, fn func(t *testing.T, newStore func(testing.TB,
 		fn(t, func(tb testing.TB, opts ...Option) *store.Store { tb.Helper(); return newSQLite(tb, opts) })
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := os.Getenv(PostgresEnv)
-		if dsn == "" {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is not set in CI: the PostgreSQL suite must run there", PostgresEnv)
-			}
-			t.Skipf("PostgreSQL tests skipped: set %s=postgres://postgres@127.0.0.1:5432/postgres to run them", PostgresEnv)
-		}
+		dsn := postgresDSN(t)
 		fn(t, func(tb testing.TB, opts ...Option) *store.Store { tb.Helper(); return newPostgres(tb, dsn, opts) })
+	})
+}
+
+// EmptyDatabase returns the DSN of a new, unmigrated database on engine, for
+// tests of migration itself. The PostgreSQL one is skipped (or fails in CI)
+// like ForEachEngine's.
+func EmptyDatabase(t *testing.T, engine store.Engine) string {
+	t.Helper()
+	if engine == store.SQLite {
+		return "sqlite:" + filepath.Join(t.TempDir(), "empty.db")
+	}
+	dsn := postgresDSN(t)
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := "courseshop_test_" + randomHex(8)
+	if _, err := admin.ExecContext(context.Background(), `CREATE DATABASE `+name); err != nil {
+		t.Fatalf("%s: create database: %v", PostgresEnv, err)
+	}
+	dropOnCleanup(t, dsn, name)
+	return withDatabase(dsn, name)
+}
+
+// postgresDSN returns the test server's DSN, skipping the test when there is
+// none (failing in CI, where the PostgreSQL suite must run).
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv(PostgresEnv)
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set in CI: the PostgreSQL suite must run there", PostgresEnv)
+		}
+		t.Skipf("PostgreSQL tests skipped: set %s=postgres://postgres@127.0.0.1:5432/postgres to run them", PostgresEnv)
+	}
+	return dsn
+}
+
+func dropOnCleanup(t testing.TB, dsn, name string) {
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		if _, err := db.ExecContext(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
 	})
 }
 
@@ -112,16 +155,7 @@ func newPostgres(t testing.TB, dsn string, opts []Option) *store.Store {
 	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+tmpl); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		if _, err := db.ExecContext(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
+	dropOnCleanup(t, dsn, name)
 	s, err := store.Open(ctx, withDatabase(dsn, name), options(opts))
 	if err != nil {
 		t.Fatal(err)

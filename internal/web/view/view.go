@@ -40,8 +40,10 @@ type Engine struct {
 	assets map[string]asset
 }
 
-// New parses every page with the layout and partials.
-func New() (*Engine, error) {
+// New parses every embedded page with the layout and partials.
+func New() (*Engine, error) { return newEngine(templateFS) }
+
+func newEngine(templates fs.FS) (*Engine, error) {
 	assets, err := loadAssets()
 	if err != nil {
 		return nil, fmt.Errorf("view: static assets: %w", err)
@@ -52,17 +54,20 @@ func New() (*Engine, error) {
 		"money": func(m money.Money, lang string) string { return m.Format(lang) },
 		"langs": i18n.Languages,
 	}
-	shared, err := fs.Glob(templateFS, "templates/*.html")
+	shared, err := fs.Glob(templates, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	pages, err := fs.Glob(templateFS, "templates/pages/*.html")
+	pages, err := fs.Glob(templates, "templates/pages/*.html")
 	if err != nil {
 		return nil, err
+	}
+	if len(pages) == 0 {
+		return nil, fmt.Errorf("view: no pages found")
 	}
 	for _, p := range pages {
 		name := strings.TrimSuffix(path.Base(p), ".html")
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, append(shared, p)...)
+		t, err := template.New(name).Funcs(funcs).ParseFS(templates, append(shared, p)...)
 		if err != nil {
 			return nil, fmt.Errorf("view: page %s: %w", name, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"courseshop/internal/i18n"
 )
@@ -91,5 +92,32 @@ func TestRenderUnknownPage(t *testing.T) {
 	}
 	if rec.Body.Len() != 0 {
 		t.Error("a failed render wrote a body")
+	}
+}
+
+// TestBrokenTemplateFailsBoot: a template error must stop the start-up,
+// not surface on the first visitor's request.
+func TestBrokenTemplateFailsBoot(t *testing.T) {
+	layout := &fstest.MapFile{Data: []byte(`{{define "layout"}}{{template "content" .}}{{end}}`)}
+	for name, fsys := range map[string]fstest.MapFS{
+		"syntax":        {"templates/layout.html": layout, "templates/pages/a.html": {Data: []byte(`{{define "content"}}{{if}}{{end}}`)}},
+		"unknown func":  {"templates/layout.html": layout, "templates/pages/a.html": {Data: []byte(`{{define "content"}}{{nosuch 1}}{{end}}`)}},
+		"unknown asset": {"templates/layout.html": {Data: []byte(`{{define "layout"}}{{asset "missing.css"}}{{end}}`)}, "templates/pages/a.html": {Data: []byte(`{{define "content"}}{{end}}`)}},
+		"no pages":      {"templates/layout.html": layout},
+	} {
+		e, err := newEngine(fsys)
+		if name == "unknown asset" && err == nil {
+			// Asset names are resolved when rendering; the render test
+			// below catches them before any page ships.
+			rec := httptest.NewRecorder()
+			cat, _ := i18n.New()
+			if err := e.Render(rec, 200, "a", &Page{L: cat.Localizer("en")}); err == nil {
+				t.Errorf("%s: rendered", name)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: newEngine accepted a broken template set", name)
+		}
 	}
 }
