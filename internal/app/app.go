@@ -59,9 +59,12 @@ func Run(ctx context.Context, env Env) error {
 	cfgEnv := config.Env{Getenv: env.Getenv, ReadFile: os.ReadFile}
 	switch cmd {
 	case "serve", "migrate":
-		cfg, err := config.Load(cmd, args, cfgEnv, env.Stdout)
+		cfg, rest, err := config.Load(cmd, args, cfgEnv, env.Stdout)
 		if errors.Is(err, config.ErrHelp) {
 			return nil
+		}
+		if err == nil && len(rest) > 0 {
+			err = fmt.Errorf("unexpected argument %q (see courseshop %s -h)", rest[0], cmd)
 		}
 		if err != nil {
 			return &UsageError{err}

@@ -21,7 +21,7 @@ func testEnv(args []string, vars map[string]string) (Env, *bytes.Buffer, *bytes.
 }
 
 func TestRunUsageErrors(t *testing.T) {
-	for _, args := range [][]string{nil, {"frobnicate"}, {"serve", "--colour"}, {"migrate", "--addr", "x:1"}, {"serve", "--addr", "nope"}} {
+	for _, args := range [][]string{nil, {"frobnicate"}, {"serve", "--colour"}, {"migrate", "--addr", "x:1"}, {"serve", "--addr", "nope"}, {"serve", "now"}} {
 		env, _, _ := testEnv(args, nil)
 		err := Run(context.Background(), env)
 		if _, ok := errors.AsType[*UsageError](err); !ok {

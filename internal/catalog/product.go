@@ -88,7 +88,7 @@ type Product struct {
 	Thumbnail      string
 	Picture        string
 	Leaflet        string
-	RequiredFields json.RawMessage
+	RequiredFields []Field
 	Handler        string
 	HandlerParams  json.RawMessage
 	ProductionData json.RawMessage

@@ -53,8 +53,9 @@ func (v *value) Set(s string) error {
 func (v *value) IsBoolFlag() bool { return v.bool }
 
 // Load parses args (the arguments after the command name) for command,
-// reading defaults from env. Usage goes to usage on -h.
-func Load(command string, args []string, env Env, usage io.Writer) (Config, error) {
+// reading defaults from env, and returns the positional arguments left after
+// the flags. Usage goes to usage on -h.
+func Load(command string, args []string, env Env, usage io.Writer) (Config, []string, error) {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	values := map[string]*value{}
@@ -64,7 +65,7 @@ func Load(command string, args []string, env Env, usage io.Writer) (Config, erro
 		}
 		v := &value{s: o.Default, source: "default", bool: o.Bool}
 		if err := fromEnv(o, env, v); err != nil {
-			return Config{}, err
+			return Config{}, nil, err
 		}
 		values[o.Name] = v
 		fs.Var(v, o.Name, o.Usage)
@@ -72,14 +73,12 @@ func Load(command string, args []string, env Env, usage io.Writer) (Config, erro
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			writeUsage(usage, command)
-			return Config{}, ErrHelp
+			return Config{}, nil, ErrHelp
 		}
-		return Config{}, fmt.Errorf("%v (see courseshop %s -h)", err, command)
+		return Config{}, nil, fmt.Errorf("%v (see courseshop %s -h)", err, command)
 	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q (see courseshop %s -h)", fs.Arg(0), command)
-	}
-	return build(values)
+	c, err := build(values)
+	return c, fs.Args(), err
 }
 
 func fromEnv(o Option, env Env, v *value) error {

@@ -23,11 +23,12 @@ type Option struct {
 const (
 	cmdServe   = "serve"
 	cmdMigrate = "migrate"
+	cmdCatalog = "catalog"
 )
 
 // Options returns the settings table, in the order usage lists them.
 func Options() []Option {
-	both := []string{cmdServe, cmdMigrate}
+	both := []string{cmdServe, cmdMigrate, cmdCatalog}
 	serve := []string{cmdServe}
 	return []Option{
 		{Name: "addr", Env: "COURSESHOP_ADDR", Default: "127.0.0.1:8080", Usage: "address the HTTP server listens on", Commands: serve},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 
 	"courseshop/internal/catalog"
 	"courseshop/internal/money"
@@ -12,6 +13,10 @@ import (
 // CreateProduct inserts p with its texts, price tiers and elements, and
 // sets its ID and timestamps.
 func (s *Store) CreateProduct(ctx context.Context, p *catalog.Product) error {
+	fields, err := json.Marshal(p.RequiredFields)
+	if err != nil || p.RequiredFields == nil {
+		fields = []byte(`[]`)
+	}
 	return s.InTx(ctx, func(tx *Store) error {
 		now := tx.now()
 		err := tx.w().QueryRowContext(ctx,
@@ -22,7 +27,7 @@ func (s *Store) CreateProduct(ctx context.Context, p *catalog.Product) error {
 			 RETURNING id`,
 			p.CatalogID, nullID(p.CategoryID), p.Code, p.Kind, p.Status, p.Audience, nullID(p.TaxClassID), p.MaxQuantity,
 			p.PasscodeHash, p.SeatMode, p.Renewable, p.StockLimit, p.Featured, p.SortOrder, p.Thumbnail, p.Picture, p.Leaflet,
-			jsonText(p.RequiredFields, "[]"), p.Handler, jsonText(p.HandlerParams, "{}"), jsonText(p.ProductionData, "{}"), now).Scan(&p.ID)
+			string(fields), p.Handler, jsonText(p.HandlerParams, "{}"), jsonText(p.ProductionData, "{}"), now).Scan(&p.ID)
 		if err != nil {
 			return mapErr(err, "create product "+p.Code)
 		}
@@ -93,7 +98,10 @@ func (s *Store) Products(ctx context.Context, catalogID int64) ([]*catalog.Produ
 			return nil, mapErr(err, "list products")
 		}
 		p.CategoryID, p.TaxClassID = category.Int64, taxClass.Int64
-		p.RequiredFields, p.HandlerParams, p.ProductionData = json.RawMessage(required), json.RawMessage(params), json.RawMessage(production)
+		if err := json.Unmarshal([]byte(required), &p.RequiredFields); err != nil {
+			return nil, fmt.Errorf("store: product %s: required fields: %w", p.Code, err)
+		}
+		p.HandlerParams, p.ProductionData = json.RawMessage(params), json.RawMessage(production)
 		p.Texts = catalog.Texts{}
 		out = append(out, &p)
 		byID[p.ID] = &p

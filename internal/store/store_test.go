@@ -282,7 +282,7 @@ func testCatalogue(t *testing.T, newStore newStoreFunc) {
 	must(t, s.CreateCategory(ctx, child))
 	pm := &catalog.Product{CatalogID: c.ID, CategoryID: root.ID, Code: "PM-101", Kind: catalog.KindProduct, Status: catalog.StatusAvailable,
 		Audience: catalog.AudienceEveryone, TaxClassID: vat.ID, MaxQuantity: 10, SeatMode: catalog.SeatPerUnit, StockLimit: 50,
-		RequiredFields: []byte(`[{"name":"company","type":"text"}]`), Handler: "enrol_one_course", HandlerParams: []byte(`{"course":"PM"}`),
+		RequiredFields: []catalog.Field{{Name: "company", Type: catalog.FieldText, Label: map[string]string{"en": "Company"}, Required: true}}, Handler: "enrol_one_course", HandlerParams: []byte(`{"course":"PM"}`),
 		Texts:  catalog.Texts{"en": {Name: "Project management", Summary: "Plan"}, "fr": {Name: "Gestion de projet"}},
 		Prices: []catalog.Tier{{UpTo: 4, Unit: eur(50000)}, {UpTo: 0, Unit: eur(45000)}}}
 	must(t, s.CreateProduct(ctx, pm))
@@ -322,9 +322,6 @@ func testCatalogue(t *testing.T, newStore newStoreFunc) {
 	products, err := s.Products(ctx, c.ID)
 	must(t, err)
 	for _, p := range []*catalog.Product{pm, ag, bundle} {
-		if p.RequiredFields == nil {
-			p.RequiredFields = []byte(`[]`)
-		}
 		if p.HandlerParams == nil {
 			p.HandlerParams = []byte(`{}`)
 		}
