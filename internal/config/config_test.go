@@ -24,7 +24,7 @@ func envOf(vars map[string]string, files map[string]string) Env {
 }
 
 func TestLoadDefaults(t *testing.T) {
-	c, _, _, err := Load("serve", nil, envOf(nil, nil), nil)
+	c, _, err := Load("serve", nil, envOf(nil, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestLoadPrecedence(t *testing.T) {
 		"COURSESHOP_ADMIN_EMAIL":         "boss@example.com",
 		"COURSESHOP_ADMIN_PASSWORD_FILE": "/run/secrets/pw",
 	}, map[string]string{"/run/secrets/db": "postgres://u:p@db/shop\n", "/run/secrets/pw": "s3cret\n"})
-	c, _, _, err := Load("serve", []string{"--addr", "127.0.0.1:7000", "--log-format=json"}, env, nil)
+	c, _, err := Load("serve", []string{"--addr", "127.0.0.1:7000", "--log-format=json"}, env, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestLoadPrecedence(t *testing.T) {
 }
 
 func TestLoadBaseURL(t *testing.T) {
-	c, _, _, err := Load("serve", []string{"--base-url", "https://shop.example.com/"}, envOf(nil, nil), nil)
+	c, _, err := Load("serve", []string{"--base-url", "https://shop.example.com/"}, envOf(nil, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,5 +136,12 @@ func TestREADMEListsEveryOption(t *testing.T) {
 		if !bytes.Contains(b, []byte("`"+o.Env+"`")) || !bytes.Contains(b, []byte("`--"+o.Name+"`")) {
 			t.Errorf("README.md does not document --%s / %s", o.Name, o.Env)
 		}
+	}
+}
+
+func TestLoadPositional(t *testing.T) {
+	_, rest, err := Load("catalog", []string{"--db", "sqlite:x.db", "import", "file.json"}, envOf(nil, nil), nil)
+	if err != nil || len(rest) != 2 || rest[0] != "import" || rest[1] != "file.json" {
+		t.Errorf("rest = %q, %v", rest, err)
 	}
 }
