@@ -1,7 +1,5 @@
 package catalog
 
-import "courseshop/internal/money"
-
 // Visitor is who is looking at the catalogue, as far as sales rules care.
 type Visitor struct {
 	SignedIn bool
@@ -28,8 +26,11 @@ func (p *Product) Listed(v Visitor) bool {
 }
 
 // RateFor returns the rate in basis points that applies in country: the
-// country's own rate, else the "*" rate, else 0.
+// country's own rate, else the "*" rate, else 0. A nil class is untaxed.
 func (tc *TaxClass) RateFor(country string) int64 {
+	if tc == nil {
+		return 0
+	}
 	var fallback int64
 	for _, r := range tc.Rates {
 		if r.Country == country {
@@ -40,19 +41,4 @@ func (tc *TaxClass) RateFor(country string) int64 {
 		}
 	}
 	return fallback
-}
-
-// Taxed returns untaxed plus its tax at the class's rate in country, with
-// the tax rounded half-up on the amount given (the project rounds per line).
-// A nil class means untaxed. This is the one place where the shop turns an
-// untaxed price into a taxed one.
-func (tc *TaxClass) Taxed(untaxed money.Money, country string) (money.Money, error) {
-	if tc == nil {
-		return untaxed, nil
-	}
-	tax, err := untaxed.ApplyRate(tc.RateFor(country))
-	if err != nil {
-		return money.Money{}, err
-	}
-	return untaxed.Add(tax)
 }

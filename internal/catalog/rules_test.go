@@ -7,11 +7,10 @@ import (
 	"courseshop/internal/money"
 )
 
-func eur(t *testing.T, minor int64) money.Money {
-	t.Helper()
+func eurT(minor int64) money.Money {
 	m, err := money.New(minor, "EUR")
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return m
 }
@@ -44,14 +43,14 @@ func TestListed(t *testing.T) {
 }
 
 func TestUnitPrice(t *testing.T) {
-	p := &Product{Prices: []Tier{{UpTo: 1, Unit: eur(t, 10000)}, {UpTo: 5, Unit: eur(t, 9000)}, {UpTo: 10, Unit: eur(t, 8000)}}}
+	p := &Product{Prices: []Tier{{UpTo: 1, Unit: eurT(10000)}, {UpTo: 5, Unit: eurT(9000)}, {UpTo: 10, Unit: eurT(8000)}}}
 	for qty, want := range map[int]int64{1: 10000, 2: 9000, 5: 9000, 6: 8000, 10: 8000, 11: 8000} {
 		got, err := p.UnitPrice("EUR", qty)
 		if err != nil || got.Amount() != want {
 			t.Errorf("UnitPrice(%d) = %v, %v; want %d", qty, got, err, want)
 		}
 	}
-	open := &Product{Prices: []Tier{{UpTo: 2, Unit: eur(t, 500)}, {UpTo: 0, Unit: eur(t, 400)}}}
+	open := &Product{Prices: []Tier{{UpTo: 2, Unit: eurT(500)}, {UpTo: 0, Unit: eurT(400)}}}
 	if got, _ := open.UnitPrice("EUR", 1000); got.Amount() != 400 {
 		t.Errorf("unbounded last tier: %v", got)
 	}
@@ -60,25 +59,18 @@ func TestUnitPrice(t *testing.T) {
 	}
 }
 
-func TestTaxed(t *testing.T) {
+func TestRateFor(t *testing.T) {
 	vat := &TaxClass{Rates: []TaxRate{{Country: "FR", RateBP: 2000}, {Country: "CH", RateBP: 810}, {Country: "*", RateBP: 1000}}}
-	for _, tc := range []struct {
-		country string
-		in      int64
-		want    int64
-	}{
-		{"FR", 10000, 12000},
-		{"CH", 1999, 2161}, // tax 161.919 rounds to 162
-		{"DE", 1005, 1106}, // 100.5 rounds half-up to 101
-		{"", 0, 0},
-	} {
-		got, err := vat.Taxed(eur(t, tc.in), tc.country)
-		if err != nil || got.Amount() != tc.want {
-			t.Errorf("Taxed(%d, %s) = %v, %v; want %d", tc.in, tc.country, got, err, tc.want)
+	for country, want := range map[string]int64{"FR": 2000, "CH": 810, "DE": 1000, "": 1000} {
+		if got := vat.RateFor(country); got != want {
+			t.Errorf("RateFor(%q) = %d, want %d", country, got, want)
 		}
 	}
+	if got := (&TaxClass{Rates: []TaxRate{{Country: "FR", RateBP: 2000}}}).RateFor("DE"); got != 0 {
+		t.Errorf("no fallback rate: %d", got)
+	}
 	var none *TaxClass
-	if got, _ := none.Taxed(eur(t, 123), "FR"); got.Amount() != 123 {
-		t.Errorf("nil class must not tax: %v", got)
+	if got := none.RateFor("FR"); got != 0 {
+		t.Errorf("nil class: %d", got)
 	}
 }

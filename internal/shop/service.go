@@ -18,6 +18,7 @@ var ErrNotFound = store.ErrNotFound
 type Service struct {
 	store *store.Store
 	log   *slog.Logger
+	cat   catalogues
 }
 
 // New returns the service over st.

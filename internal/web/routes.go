@@ -6,7 +6,22 @@ import "net/http"
 // file shows the whole browser surface.
 func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", s.handle(s.home))
-	mux.Handle("GET /shop/{shop}", s.handle(s.shopHome))
 	mux.Handle("GET /lang/{lang}", s.handle(s.switchLanguage))
+	mux.Handle("GET /sitemap.xml", s.handle(s.sitemap))
+	mux.Handle("GET /robots.txt", s.handle(s.robots))
+
+	mux.Handle("GET /shop/{shop}", s.handle(s.shopHome))
+	mux.Handle("GET /shop/{shop}/c/{alias}", s.handle(s.category))
+	mux.Handle("GET /shop/{shop}/p/{code}", s.handle(s.product))
+	mux.Handle("POST /shop/{shop}/p/{code}/unlock", s.handle(s.unlock))
+	mux.Handle("GET /shop/{shop}/search", s.handle(s.search))
+
+	mux.Handle("GET /shop/{shop}/cart", s.handle(s.cartPage))
+	mux.Handle("POST /shop/{shop}/cart/add", s.handle(s.cartAdd))
+	mux.Handle("POST /shop/{shop}/cart/update", s.handle(s.cartUpdate))
+	mux.Handle("POST /shop/{shop}/cart/remove", s.handle(s.cartRemove))
+	mux.Handle("POST /shop/{shop}/cart/clear", s.handle(s.cartClear))
+	mux.Handle("GET /shop/{shop}/import", s.handle(s.cartImport))
+
 	mux.Handle("/", s.handle(func(http.ResponseWriter, *http.Request) error { return errNotFound }))
 }

@@ -33,7 +33,9 @@ type Deps struct {
 // Server routes and serves HTTP requests.
 type Server struct {
 	Deps
-	sessions *scs.SessionManager
+	sessions      *scs.SessionManager
+	cache         *pageCache
+	passcodeLimit *limiter
 }
 
 // New returns the server for deps.
@@ -47,7 +49,7 @@ func New(d Deps) *Server {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = d.BaseURL.Scheme == "https"
 	sm.Cookie.Path = "/"
-	return &Server{Deps: d, sessions: sm}
+	return &Server{Deps: d, sessions: sm, cache: newPageCache(5000), passcodeLimit: newLimiter(20, 10*time.Minute)}
 }
 
 // Handler returns the complete HTTP handler with its middleware.

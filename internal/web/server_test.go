@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"courseshop/internal/catalog"
 	"courseshop/internal/demo"
 	"courseshop/internal/i18n"
 	"courseshop/internal/metrics"
@@ -26,14 +27,25 @@ type testServer struct {
 	store *store.Store
 }
 
-// newServer runs the real handler stack on a fresh database holding the
-// demo shop.
-func newServer(t *testing.T) *testServer {
+// seedDemo loads the demo shop.
+func seedDemo(t *testing.T, st *store.Store) {
 	t.Helper()
-	st := testkit.NewStore(t)
 	if _, err := demo.Load(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// newServer runs the real handler stack on a fresh database filled by seed.
+func newServer(t *testing.T, seed func(*testing.T, *store.Store)) *testServer {
+	t.Helper()
+	st := testkit.NewStore(t)
+	seed(t, st)
+	return serve(t, st)
+}
+
+// serve runs a new server (a new node) on st.
+func serve(t *testing.T, st *store.Store) *testServer {
+	t.Helper()
 	cat, err := i18n.New()
 	if err != nil {
 		t.Fatal(err)
@@ -104,13 +116,13 @@ func (ts *testServer) run(t *testing.T, c *http.Client, sc scenario) *http.Respo
 }
 
 func TestPages(t *testing.T) {
-	ts := newServer(t)
+	ts := newServer(t, seedDemo)
 	fr := map[string]string{"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
 	for _, sc := range []scenario{
 		{name: "home en", path: "/", wantStatus: 200, want: []string{`<html lang="en">`, "Our shops", `href="/shop/demo"`, "Skip to content", `<main id="main"`}},
 		{name: "home fr", path: "/", header: fr, wantStatus: 200, want: []string{`<html lang="fr">`, "Nos boutiques", "Aller au contenu"}},
 		{name: "shop en", path: "/shop/demo", wantStatus: 200, want: []string{
-			"<title>Demo training shop · courseshop</title>", `<meta name="description" content="Courses, seats and licences for your teams.">`,
+			"<title>Demo training shop</title>", `<meta name="description" content="Courses, seats and licences for your teams.">`,
 			"Project management essentials", "From €490.00 excl. tax", "€588.00 incl. tax", "Agile methods", "6 products", "Test shop"}},
 		{name: "shop fr", path: "/shop/demo", header: fr, wantStatus: 200, want: []string{
 			"Les bases de la gestion de projet", "À partir de 490,00\u00a0€ HT", "588,00\u00a0€ TTC", "Méthodes agiles", "6 produits"}},
@@ -125,7 +137,7 @@ func TestPages(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	ts := newServer(t)
+	ts := newServer(t, seedDemo)
 	for path, status := range map[string]int{"/": 200, "/shop/demo": 200, "/shop/nope": 404, "/healthz": 200} {
 		resp := ts.run(t, nil, scenario{path: path, wantStatus: status})
 		h := resp.Header
@@ -142,7 +154,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestLanguageSwitchIsKeptInSession(t *testing.T) {
-	ts := newServer(t)
+	ts := newServer(t, seedDemo)
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
 	// The switch sends the visitor back where they were, in French.
@@ -179,7 +191,7 @@ func TestLanguageSwitchIsKeptInSession(t *testing.T) {
 }
 
 func TestLanguageSwitchRefusesForeignRedirects(t *testing.T) {
-	ts := newServer(t)
+	ts := newServer(t, seedDemo)
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, next := range []string{"https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", ""} {
 		resp := ts.run(t, c, scenario{path: "/lang/fr?next=" + url.QueryEscape(next), wantStatus: http.StatusSeeOther})
@@ -190,7 +202,7 @@ func TestLanguageSwitchRefusesForeignRedirects(t *testing.T) {
 }
 
 func TestCrossOriginPostRefused(t *testing.T) {
-	ts := newServer(t)
+	ts := newServer(t, seedDemo)
 	ts.run(t, nil, scenario{name: "cross-site", method: "POST", path: "/lang/fr",
 		header:     map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example", "Accept-Language": "fr"},
 		wantStatus: http.StatusForbidden, want: []string{"Accès refusé"}})
@@ -202,13 +214,13 @@ func TestCrossOriginPostRefused(t *testing.T) {
 }
 
 func TestRequestBodyLimit(t *testing.T) {
-	ts := newServer(t)
+	ts := newServer(t, seedDemo)
 	ts.run(t, nil, scenario{method: "POST", path: "/", header: map[string]string{"Sec-Fetch-Site": "same-origin", "Accept-Language": "fr"},
 		body: strings.Repeat("x", 5000), wantStatus: http.StatusRequestEntityTooLarge, want: []string{"Requête trop volumineuse"}})
 }
 
 func TestMetrics(t *testing.T) {
-	ts := newServer(t)
+	ts := newServer(t, seedDemo)
 	ts.run(t, nil, scenario{path: "/shop/demo", wantStatus: 200})
 	ts.run(t, nil, scenario{path: "/shop/nope", wantStatus: 404})
 	ts.run(t, nil, scenario{path: "/metrics", wantStatus: 200, want: []string{
@@ -219,17 +231,35 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestHealthzReportsDatabaseDown(t *testing.T) {
-	ts := newServer(t)
+	ts := newServer(t, seedDemo)
 	ts.store.Close()
 	ts.run(t, nil, scenario{path: "/healthz", wantStatus: http.StatusServiceUnavailable, want: []string{`"database":"down"`}})
 }
 
 func TestStaticServed(t *testing.T) {
-	ts := newServer(t)
+	ts := newServer(t, seedDemo)
 	views, _ := view.New()
 	u, _ := views.AssetURL("app.css")
 	r := ts.run(t, nil, scenario{path: u, wantStatus: 200, want: []string{":focus-visible"}})
 	if !strings.Contains(r.Header.Get("Cache-Control"), "immutable") {
 		t.Errorf("Cache-Control = %q", r.Header.Get("Cache-Control"))
 	}
+}
+
+// cartPartner returns the partner tag of the cart whose token b holds,
+// read through the service as the checkout will.
+func (ts *testServer) cartPartner(t *testing.T, b *browser) string {
+	t.Helper()
+	u, _ := url.Parse(ts.URL)
+	var token string
+	for _, c := range b.c.Jar.Cookies(&url.URL{Scheme: "http", Host: u.Host, Path: "/shop/s/"}) {
+		if c.Name == "cart_s" {
+			token = c.Value
+		}
+	}
+	cv, err := shop.New(ts.store, slog.New(slog.NewTextHandler(io.Discard, nil))).Cart(context.Background(), "s", token, "en", catalog.Visitor{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cv.PartnerTag
 }

@@ -8,11 +8,14 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
+	"courseshop/internal/catalog"
 	"courseshop/internal/i18n"
 	"courseshop/internal/money"
 )
@@ -26,18 +29,33 @@ type Page struct {
 	L           *i18n.Localizer
 	Title       string // without the site name
 	Description string // meta description
-	Path        string // current path, for the language switch
+	Path        string // current path and query, for the language switch
 	RequestID   string
+	Shop        *catalog.Shop // set on a shop's pages: header with search and mini-cart
+	Query       string        // the search box's value
+	Flashes     []Flash
 	Data        any
 }
+
+// Flash is a one-time message shown at the top of a page.
+type Flash struct {
+	Kind string // "info" or "error"
+	Text string
+}
+
+// miniCartMarker is where a shop page's per-visitor mini-cart goes. Shop
+// pages are rendered once per language and cached; the mini-cart is
+// spliced in at this point for each request.
+const miniCartMarker = "<!--courseshop:minicart-->"
 
 // Lang returns the page's language code, for <html lang>.
 func (p *Page) Lang() string { return p.L.Lang() }
 
 // Engine holds the parsed pages and static assets.
 type Engine struct {
-	pages  map[string]*template.Template
-	assets map[string]asset
+	pages     map[string]*template.Template
+	fragments *template.Template // the shared templates alone
+	assets    map[string]asset
 }
 
 // New parses every embedded page with the layout and partials.
@@ -50,9 +68,15 @@ func newEngine(templates fs.FS) (*Engine, error) {
 	}
 	e := &Engine{pages: map[string]*template.Template{}, assets: assets}
 	funcs := template.FuncMap{
-		"asset": e.AssetURL,
-		"money": func(m money.Money, lang string) string { return m.Format(lang) },
-		"langs": i18n.Languages,
+		"asset":    e.AssetURL,
+		"money":    func(m money.Money, lang string) string { return m.Format(lang) },
+		"langs":    i18n.Languages,
+		"media":    MediaURL,
+		"inc":      func(i int) int { return i + 1 },
+		"dec":      func(i int) int { return i - 1 },
+		"percent":  percent,
+		"minicart": func() template.HTML { return miniCartMarker },
+		"dict":     dict,
 	}
 	shared, err := fs.Glob(templates, "templates/*.html")
 	if err != nil {
@@ -64,6 +88,9 @@ func newEngine(templates fs.FS) (*Engine, error) {
 	}
 	if len(pages) == 0 {
 		return nil, fmt.Errorf("view: no pages found")
+	}
+	if e.fragments, err = template.New("fragments").Funcs(funcs).ParseFS(templates, shared...); err != nil {
+		return nil, fmt.Errorf("view: shared templates: %w", err)
 	}
 	for _, p := range pages {
 		name := strings.TrimSuffix(path.Base(p), ".html")
@@ -85,19 +112,77 @@ func (e *Engine) Pages() []string {
 	return names
 }
 
-// Render writes page name with status. The page is rendered into a buffer
-// first, so a template failure becomes an error and never half a page.
-func (e *Engine) Render(w http.ResponseWriter, status int, name string, p *Page) error {
+// RenderSplit renders page name and returns it cut at the mini-cart
+// marker: head, then tail (empty when the page has no marker).
+func (e *Engine) RenderSplit(name string, p *Page) (head, tail []byte, err error) {
 	t, ok := e.pages[name]
 	if !ok {
-		return fmt.Errorf("view: no page %q", name)
+		return nil, nil, fmt.Errorf("view: no page %q", name)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
-		return fmt.Errorf("view: render %s: %w", name, err)
+		return nil, nil, fmt.Errorf("view: render %s: %w", name, err)
+	}
+	b := buf.Bytes()
+	if i := bytes.Index(b, []byte(miniCartMarker)); i >= 0 {
+		return b[:i], b[i+len(miniCartMarker):], nil
+	}
+	return b, nil, nil
+}
+
+// RenderFragment renders the shared template name (a partial such as the
+// mini-cart) with data.
+func (e *Engine) RenderFragment(w io.Writer, name string, data any) error {
+	return e.fragments.ExecuteTemplate(w, name, data)
+}
+
+// MediaURL returns where a product image or leaflet is served: absolute
+// https URLs as they are, media keys under /media/.
+func MediaURL(ref string) string {
+	if ref == "" || strings.HasPrefix(ref, "https://") {
+		return ref
+	}
+	return "/media/" + ref
+}
+
+// dict builds a map from key/value pairs, to pass several values to a
+// shared template.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("view: dict needs key/value pairs")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("view: dict key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}
+
+// percent formats basis points as a percentage: 2000 → "20", 550 → "5.5".
+func percent(bp int64) string {
+	s := strconv.FormatInt(bp/100, 10)
+	if frac := bp % 100; frac != 0 {
+		s += "." + strings.TrimRight(fmt.Sprintf("%02d", frac), "0")
+	}
+	return s
+}
+
+// Render writes page name with status. The page is rendered into a buffer
+// first, so a template failure becomes an error and never half a page.
+func (e *Engine) Render(w http.ResponseWriter, status int, name string, p *Page) error {
+	head, tail, err := e.RenderSplit(name, p)
+	if err != nil {
+		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, err := buf.WriteTo(w)
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	_, err = w.Write(tail)
 	return err
 }
