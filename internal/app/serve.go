@@ -21,8 +21,8 @@ import (
 	"courseshop/internal/web/view"
 )
 
-// sessionSweepEvery is how often expired sessions are deleted.
-const sessionSweepEvery = 10 * time.Minute
+// sweepEvery is how often expired sessions and carts are deleted.
+const sweepEvery = 10 * time.Minute
 
 func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) error {
 	// Parse templates and translations before touching the database: a
@@ -97,7 +97,7 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	go func() {
 		defer close(sweepDone)
-		sweepSessions(sweepCtx, st, log)
+		sweep(sweepCtx, st, log)
 	}()
 	if env.Ready != nil {
 		env.Ready(baseURL.String())
@@ -139,20 +139,25 @@ func localURL(addr string) *url.URL {
 	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
 }
 
-// sweepSessions deletes expired sessions until ctx ends. Every node may run
-// it; the DELETE is idempotent.
-func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
-	t := time.NewTicker(sessionSweepEvery)
+// sweep deletes expired sessions and carts until ctx ends. Every node may
+// run it; the DELETEs are idempotent.
+func sweep(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := st.Sessions().DeleteExpired(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("session sweep failed", slog.Any("error", err))
-			} else if n > 0 {
-				log.Debug("expired sessions deleted", slog.Int64("count", n))
+			for what, del := range map[string]func(context.Context) (int64, error){
+				"sessions": st.Sessions().DeleteExpired,
+				"carts":    st.DeleteExpiredCarts,
+			} {
+				if n, err := del(ctx); err != nil && ctx.Err() == nil {
+					log.Warn("sweep failed", slog.String("what", what), slog.Any("error", err))
+				} else if n > 0 {
+					log.Debug("expired rows deleted", slog.String("what", what), slog.Int64("count", n))
+				}
 			}
 		}
 	}

@@ -461,3 +461,71 @@ func TestConcurrentMigrate(t *testing.T) {
 		})
 	}
 }
+
+func TestCarts(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, newStore newStoreFunc) {
+		ctx := context.Background()
+		now := fixed
+		s := newStore(t, testkit.WithClock(func() time.Time { return now }))
+		c := &catalog.Catalog{Code: "c", Name: "C"}
+		must(t, s.CreateCatalog(ctx, c))
+		sh := &catalog.Shop{Code: "s", Name: "S", Currency: "EUR", CatalogID: c.ID, DefaultLocale: "en", LMSConnector: "local", Enabled: true}
+		must(t, s.CreateShop(ctx, sh))
+		var ids []int64
+		for _, code := range []string{"A", "B"} {
+			p := &catalog.Product{CatalogID: c.ID, Code: code, Kind: catalog.KindProduct, Status: catalog.StatusAvailable, Audience: catalog.AudienceEveryone, SeatMode: catalog.SeatNone, StockLimit: 5}
+			must(t, s.CreateProduct(ctx, p))
+			ids = append(ids, p.ID)
+		}
+		cart := &store.Cart{ShopID: sh.ID, ExpiresAt: now.Add(time.Hour), State: []byte(`{"unlocked":[1]}`)}
+		must(t, s.CreateCart(ctx, cart, "hash1"))
+		if _, err := s.CartByToken(ctx, sh.ID, "other"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown token: %v", err)
+		}
+		if _, err := s.CartByToken(ctx, sh.ID+1, "hash1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("cart found from another shop: %v", err)
+		}
+		must(t, s.SetCartItem(ctx, cart.ID, ids[1], 2))
+		must(t, s.SetCartItem(ctx, cart.ID, ids[0], 1))
+		must(t, s.SetCartItem(ctx, cart.ID, ids[1], 4)) // keeps its place
+		got, err := s.CartByToken(ctx, sh.ID, "hash1")
+		must(t, err)
+		if diff := cmp.Diff([]store.CartItem{{ProductID: ids[1], Quantity: 4}, {ProductID: ids[0], Quantity: 1}}, got.Items); diff != "" {
+			t.Errorf("items (-want +got):\n%s", diff)
+		}
+		if string(got.State) != `{"unlocked":[1]}` {
+			t.Errorf("state = %s", got.State)
+		}
+		got.PartnerTag, got.State, got.ExpiresAt = "P1", []byte(`{}`), now.Add(2*time.Hour)
+		must(t, s.UpdateCart(ctx, got))
+		must(t, s.DeleteCartItem(ctx, cart.ID, ids[1]))
+		got, err = s.CartByToken(ctx, sh.ID, "hash1")
+		must(t, err)
+		if got.PartnerTag != "P1" || len(got.Items) != 1 {
+			t.Errorf("after update = %+v", got)
+		}
+		must(t, s.ClearCart(ctx, cart.ID))
+		if got, _ = s.CartByToken(ctx, sh.ID, "hash1"); len(got.Items) != 0 {
+			t.Errorf("after clear = %+v", got.Items)
+		}
+		stock, err := s.ProductStocks(ctx, ids)
+		must(t, err)
+		if stock[ids[0]].Limit != 5 || len(stock) != 2 {
+			t.Errorf("stock = %+v", stock)
+		}
+		now = now.Add(3 * time.Hour)
+		if _, err := s.CartByToken(ctx, sh.ID, "hash1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("expired cart found: %v", err)
+		}
+		if n, err := s.DeleteExpiredCarts(ctx); err != nil || n != 1 {
+			t.Errorf("DeleteExpiredCarts = %d, %v", n, err)
+		}
+		v0, err := s.CatalogVersion(ctx)
+		must(t, err)
+		must(t, s.BumpCatalogVersion(ctx))
+		must(t, s.BumpCatalogVersion(ctx))
+		if v, _ := s.CatalogVersion(ctx); v != v0+2 {
+			t.Errorf("catalogue version %d after two bumps from %d", v, v0)
+		}
+	})
+}

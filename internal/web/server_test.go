@@ -38,9 +38,15 @@ func seedDemo(t *testing.T, st *store.Store) {
 // newServer runs the real handler stack on a fresh database filled by seed.
 func newServer(t *testing.T, seed func(*testing.T, *store.Store)) *testServer {
 	t.Helper()
+	return serve(t, newStoreWith(t, seed))
+}
+
+// newStoreWith returns a fresh database filled by seed.
+func newStoreWith(t *testing.T, seed func(*testing.T, *store.Store)) *store.Store {
+	t.Helper()
 	st := testkit.NewStore(t)
 	seed(t, st)
-	return serve(t, st)
+	return st
 }
 
 // serve runs a new server (a new node) on st.
