@@ -1,0 +1,84 @@
+// Package e2e drives the real courseshop in headless Chromium, as a buyer
+// would. The tests need Debian's chromium (/usr/bin/chromium, or the path in
+// COURSESHOP_CHROMIUM); without it they are skipped, except in CI where they
+// must run.
+package e2e
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"courseshop/internal/app"
+)
+
+// startShop runs `courseshop serve --demo` in-process on a free port and a
+// fresh SQLite file, and returns its base URL.
+func startShop(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	env := app.Env{
+		Args:   []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--db", "sqlite:" + filepath.Join(t.TempDir(), "shop.db")},
+		Getenv: func(string) string { return "" },
+		Stdout: io.Discard, Stderr: io.Discard,
+		Ready: func(u string) { ready <- u },
+	}
+	go func() { done <- app.Run(ctx, env) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	select {
+	case u := <-ready:
+		return u
+	case err := <-done:
+		t.Fatalf("shop did not start: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("shop did not start in time")
+	}
+	return ""
+}
+
+// newBrowser starts headless Chromium for one test.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("COURSESHOP_CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := exec.LookPath(path); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("chromium not found at %s: CI must install it (apt-get install chromium)", path)
+		}
+		t.Skipf("browser tests skipped: no chromium at %s (apt-get install chromium, or set COURSESHOP_CHROMIUM)", path)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	})
+	return ctx
+}

@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowseAndFillCart: a visitor browses a category, opens a product,
+// adds two units, then raises the quantity to the next price tier, and sees
+// the tier price and totals change.
+func TestBrowseAndFillCart(t *testing.T) {
+	ctx := newBrowser(t)
+	base := startShop(t)
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return strings.Join(strings.Fields(s), " ")
+	}
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	step("open the shop", chromedp.Navigate(base+"/shop/demo"), chromedp.WaitVisible(chromedp.CSS("nav.side")))
+	step("browse a category", chromedp.Click(chromedp.CSS(`nav.side a[href="/shop/demo/c/management"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if got := text("h1"); got != "Management" {
+		t.Fatalf("category page h1 = %q", got)
+	}
+	step("open a product", chromedp.Click(chromedp.CSS(`a[href="/shop/demo/p/PM-101"]`)), chromedp.WaitVisible(chromedp.CSS("table.tiers")))
+	if got := text("table.tiers tbody"); !strings.Contains(got, "1 to 4 €490.00 €588.00") || !strings.Contains(got, "5 and more €440.00 €528.00") {
+		t.Fatalf("tier table = %q", got)
+	}
+	step("add two units",
+		chromedp.SetValue(chromedp.CSS("#quantity"), "2"),
+		chromedp.Click(chromedp.CSS("form.add button")),
+		chromedp.WaitVisible(chromedp.CSS("#total-taxed")))
+	if got := text("#line-PM-101"); !strings.Contains(got, "€490.00 €980.00 €196.00 (20 %) €1,176.00") {
+		t.Errorf("cart line = %q", got)
+	}
+	if got := text("#total-taxed"); got != "€1,176.00" {
+		t.Errorf("total = %q", got)
+	}
+	if got := text("#minicart"); got != "Cart: 2 items, €1,176.00" {
+		t.Errorf("mini-cart = %q", got)
+	}
+	step("raise the quantity to the next tier",
+		chromedp.SetValue(chromedp.CSS("#qty-PM-101"), "5"),
+		chromedp.Click(chromedp.CSS("#cart-form p.actions button")),
+		chromedp.WaitVisible(chromedp.CSS("p.flash")))
+	if got := text("#line-PM-101"); !strings.Contains(got, "€440.00 €2,200.00 €440.00 (20 %) €2,640.00") {
+		t.Errorf("cart line at 5 units = %q", got)
+	}
+	if got := text("#total-taxed"); got != "€2,640.00" {
+		t.Errorf("total at 5 units = %q", got)
+	}
+}
