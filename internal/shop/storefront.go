@@ -12,7 +12,7 @@ import (
 )
 
 // PageSize is how many products a list page shows.
-const PageSize = 12
+const PageSize = 48
 
 // Shops returns the open shops.
 func (s *Service) Shops(ctx context.Context) ([]*catalog.Shop, error) {

@@ -75,19 +75,19 @@ func TestPagination(t *testing.T) {
 		seedRules(t, st)
 		ctx := context.Background()
 		shop, _ := st.ShopByCode(ctx, "s")
-		for i := range 30 {
-			p := &catalog.Product{CatalogID: shop.CatalogID, Code: fmt.Sprintf("MANY-%02d", i), Kind: catalog.KindProduct, Status: catalog.StatusAvailable,
+		for i := range 140 {
+			p := &catalog.Product{CatalogID: shop.CatalogID, Code: fmt.Sprintf("MANY-%03d", i), Kind: catalog.KindProduct, Status: catalog.StatusAvailable,
 				Audience: catalog.AudienceEveryone, SeatMode: catalog.SeatNone, SortOrder: 100 + i,
-				Texts: catalog.Texts{"en": {Name: fmt.Sprintf("Many %02d", i)}}, Prices: []catalog.Tier{{Unit: eur(t, 100)}}}
+				Texts: catalog.Texts{"en": {Name: fmt.Sprintf("Many %03d", i)}}, Prices: []catalog.Tier{{Unit: eur(t, 100)}}}
 			if err := st.CreateProduct(ctx, p); err != nil {
 				t.Fatal(err)
 			}
 		}
 	})
 	ts := serve(t, st)
-	// 10 listed products of the fixture + 30 = 40 products: 4 pages of 12.
-	ts.run(t, nil, scenario{path: "/shop/s", wantStatus: 200, want: []string{"40 products", "Page 1 of 4", `rel="next" href="/shop/s?page=2"`}, notWant: []string{`rel="prev"`}})
-	ts.run(t, nil, scenario{path: "/shop/s?page=4", wantStatus: 200, want: []string{"Page 4 of 4", "Many 29", `rel="prev" href="/shop/s?page=3"`}, notWant: []string{`rel="next"`}})
+	// 10 listed products of the fixture + 140 = 150 products: 4 pages of 48.
+	ts.run(t, nil, scenario{path: "/shop/s", wantStatus: 200, want: []string{"150 products", "Page 1 of 4", `rel="next" href="/shop/s?page=2"`}, notWant: []string{`rel="prev"`, "Many 139"}})
+	ts.run(t, nil, scenario{path: "/shop/s?page=4", wantStatus: 200, want: []string{"Page 4 of 4", "Many 139", `rel="prev" href="/shop/s?page=3"`}, notWant: []string{`rel="next"`, "Many 000"}})
 	ts.run(t, nil, scenario{path: "/shop/s/search?q=many&page=2", wantStatus: 200, want: []string{"Page 2 of 3", `href="/shop/s/search?q=many&amp;page=3"`}})
 	ts.run(t, nil, scenario{path: "/shop/s?page=5", wantStatus: 404})
 }
