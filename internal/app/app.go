@@ -46,6 +46,8 @@ const usage = `courseshop: an online shop for training organisations running Moo
 usage:
   courseshop serve [flags]     run the shop (see courseshop serve -h)
   courseshop migrate [flags]   apply database migrations and exit
+  courseshop catalog export --out DIR [--db DSN]   write the catalogue to DIR/catalog.json and DIR/media/
+  courseshop catalog import [--db DSN] FILE        load a catalogue file (docs/catalog-format.md)
   courseshop version           print the version
 `
 
@@ -74,6 +76,8 @@ func Run(ctx context.Context, env Env) error {
 			return migrate(ctx, cfg, log)
 		}
 		return serve(ctx, cfg, env, log)
+	case "catalog":
+		return runCatalog(ctx, args, env, cfgEnv)
 	case "version":
 		fmt.Fprintln(env.Stdout, "courseshop", version())
 		return nil

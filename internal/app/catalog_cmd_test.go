@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestCatalogCommand(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "shop.db")
+	fixture := filepath.Join("..", "catalogfile", "testdata", "rich", "catalog.json")
+	run := func(args ...string) (string, string, error) {
+		env, out, errb := testEnv(args, map[string]string{"COURSESHOP_DB": dsn})
+		err := Run(ctx, env)
+		return out.String(), errb.String(), err
+	}
+
+	out, errs, err := run("catalog", "import", fixture)
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, errs)
+	}
+	if !strings.Contains(out, "products:    7 created, 0 updated, 0 unchanged") || !strings.Contains(out, "created: demo, suisse, archive") {
+		t.Errorf("import report:\n%s", out)
+	}
+	out, _, err = run("catalog", "import", "--db", dsn, fixture)
+	if err != nil || !strings.Contains(out, "products:    0 created, 0 updated, 7 unchanged") {
+		t.Errorf("second import: %v\n%s", err, out)
+	}
+
+	dir := filepath.Join(t.TempDir(), "export")
+	out, errs, err = run("catalog", "export", "--out", dir)
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, errs)
+	}
+	if want := filepath.Join(dir, "catalog.json"); !strings.Contains(out, want) {
+		t.Errorf("export output %q does not name %s", out, want)
+	}
+	for _, name := range []string{"catalog.json", "media/pm-101.png", "media/Leaflet-PM-101.pdf"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("export: %v", err)
+		}
+	}
+	// The export imports back as it is, with --out=… spelling too.
+	out, _, err = run("catalog", "import", filepath.Join(dir, "catalog.json"))
+	if err != nil || !strings.Contains(out, "shops:       0 created, 0 updated, 3 unchanged") {
+		t.Errorf("import of the export: %v\n%s", err, out)
+	}
+	if _, _, err := run("catalog", "export", "--out="+filepath.Join(t.TempDir(), "again")); err != nil {
+		t.Errorf("export --out=DIR: %v", err)
+	}
+
+	// A broken file: every problem on stderr, one per line, named by the
+	// path given; an error (exit 1), not a usage error.
+	broken := filepath.Join("..", "catalogfile", "testdata", "broken", "catalog.json")
+	out, errs, err = run("catalog", "import", broken)
+	if err == nil || !strings.Contains(err.Error(), "nothing was imported") {
+		t.Fatalf("broken import: err = %v", err)
+	}
+	if _, usage := errors.AsType[*UsageError](err); usage {
+		t.Errorf("a broken file is not a usage error: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	if !slices.Contains(lines, broken+`: catalogs[shop2].products[TIERS].tax_class: unknown tax class "nosuch": not in the file nor in the database`) || len(lines) < 30 {
+		t.Errorf("stderr has %d lines:\n%s", len(lines), errs)
+	}
+	if out != "" {
+		t.Errorf("stdout after a rejected import: %q", out)
+	}
+}
+
+func TestCatalogCommandUsage(t *testing.T) {
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "shop.db")
+	for _, args := range [][]string{
+		{"catalog"},
+		{"catalog", "frobnicate"},
+		{"catalog", "export"},
+		{"catalog", "export", "--out"},
+		{"catalog", "export", "--out", "x", "extra"},
+		{"catalog", "import"},
+		{"catalog", "import", "a.json", "b.json"},
+		{"catalog", "import", "--addr", "x:1", "a.json"},
+	} {
+		env, _, _ := testEnv(args, map[string]string{"COURSESHOP_DB": dsn})
+		err := Run(context.Background(), env)
+		if _, ok := errors.AsType[*UsageError](err); !ok {
+			t.Errorf("Run(%q) = %v, want a UsageError", args, err)
+		}
+	}
+	env, out, _ := testEnv([]string{"catalog", "-h"}, nil)
+	if err := Run(context.Background(), env); err != nil || !strings.Contains(out.String(), "catalog export --out DIR") || !strings.Contains(out.String(), "--db") {
+		t.Errorf("catalog -h: %v\n%s", err, out)
+	}
+	env, _, _ = testEnv([]string{"catalog", "import", filepath.Join(t.TempDir(), "missing.json")}, map[string]string{"COURSESHOP_DB": dsn})
+	if err := Run(context.Background(), env); err == nil || !strings.Contains(err.Error(), "missing.json") {
+		t.Errorf("missing file: %v", err)
+	}
+}
