@@ -33,7 +33,7 @@ func TestBrowseAndFillCart(t *testing.T) {
 		t.Fatalf("category page h1 = %q", got)
 	}
 	step("open a product", chromedp.Click(chromedp.CSS(`a[href="/shop/demo/p/PM-101"]`)), chromedp.WaitVisible(chromedp.CSS("table.tiers")))
-	if got := text("table.tiers tbody"); !strings.Contains(got, "1 to 4 €490.00 €588.00") || !strings.Contains(got, "5 and more €440.00 €528.00") {
+	if got := text("table.tiers tbody"); !strings.Contains(got, "1 to 4 €490.00 €588.00") || !strings.Contains(got, "5 to 9 €440.00 €528.00") || !strings.Contains(got, "10 and more €395.00 €474.00") {
 		t.Fatalf("tier table = %q", got)
 	}
 	step("add two units",

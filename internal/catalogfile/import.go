@@ -122,6 +122,10 @@ func Import(ctx context.Context, st *store.Store, fsys fs.FS, name string) (*Rep
 			return err
 		}
 		rep = im.rep
+		if rep.Changed() {
+			// Every node's cached catalogue and pages go stale now.
+			return tx.BumpCatalogVersion(ctx)
+		}
 		return nil
 	})
 	if err != nil {

@@ -357,6 +357,19 @@ func TestImportUpdates(t *testing.T) {
 		st := newStore(t, testkit.WithClock(func() time.Time { return now }))
 		mustImport(t, st, rich(), "catalog.json")
 		before := snapshotOf(t, st)
+		version := func() int64 {
+			t.Helper()
+			v, err := st.CatalogVersion(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		v1 := version()
+		mustImport(t, st, rich(), "catalog.json")
+		if version() != v1 {
+			t.Error("an import that changed nothing bumped the catalogue version")
+		}
 
 		now = now.Add(time.Hour)
 		edited := mapFS(t, func(s string) string {
@@ -367,6 +380,9 @@ func TestImportUpdates(t *testing.T) {
 			return s
 		})
 		rep := mustImport(t, st, edited, "catalog.json")
+		if version() != v1+1 {
+			t.Error("an import that changed the catalogue did not bump its version: cached pages would stay stale")
+		}
 		if !slices.Equal(rep.Products.Updated, []string{"demo/PM-101"}) || !slices.Equal(rep.Shops.Updated, []string{"suisse"}) ||
 			!slices.Equal(rep.Categories.Updated, []string{"demo/agile"}) || len(rep.TaxClasses.Updated)+len(rep.Catalogs.Updated) != 0 {
 			t.Errorf("report:\n%s", rep)

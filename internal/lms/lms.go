@@ -18,3 +18,13 @@ type Course struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
+
+// Category is a course category of the learning platform.
+type Category struct {
+	ID        int64
+	ParentID  int64  // 0 for a top category
+	Name      string
+	IDNumber  string // empty when the LMS has none
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}

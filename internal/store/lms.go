@@ -47,3 +47,18 @@ func (s *Store) LMSCourses(ctx context.Context) ([]*lms.Course, error) {
 	}
 	return out, mapErr(rows.Err(), "list LMS courses")
 }
+
+// CreateLMSCategory inserts a course category of the built-in LMS and sets
+// its ID.
+func (s *Store) CreateLMSCategory(ctx context.Context, c *lms.Category) error {
+	now := s.now()
+	err := s.w().QueryRowContext(ctx,
+		`INSERT INTO lms_categories (parent_id, name, idnumber, created_at, updated_at)
+		 VALUES ($1, $2, $3, $4, $4) RETURNING id`,
+		nullID(c.ParentID), c.Name, sql.NullString{String: c.IDNumber, Valid: c.IDNumber != ""}, now).Scan(&c.ID)
+	if err != nil {
+		return mapErr(err, "create LMS category "+c.Name)
+	}
+	c.CreatedAt, c.UpdatedAt = now, now
+	return nil
+}

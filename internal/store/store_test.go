@@ -353,7 +353,13 @@ func testAudit(t *testing.T, newStore newStoreFunc) {
 func testLMSCourses(t *testing.T, newStore newStoreFunc) {
 	ctx := context.Background()
 	s := newStore(t)
-	must(t, s.CreateLMSCourse(ctx, &lms.Course{Shortname: "PM", Fullname: "Project management", IDNumber: "pm-101", Visible: true}))
+	cat := &lms.Category{Name: "Management"}
+	must(t, s.CreateLMSCategory(ctx, cat))
+	must(t, s.CreateLMSCategory(ctx, &lms.Category{Name: "Projects", ParentID: cat.ID, IDNumber: "proj"}))
+	if err := s.CreateLMSCategory(ctx, &lms.Category{Name: "Again", IDNumber: "proj"}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("duplicate category idnumber: %v", err)
+	}
+	must(t, s.CreateLMSCourse(ctx, &lms.Course{CategoryID: cat.ID, Shortname: "PM", Fullname: "Project management", IDNumber: "pm-101", Visible: true}))
 	must(t, s.CreateLMSCourse(ctx, &lms.Course{Shortname: "AG", Fullname: "Agile"}))
 	must(t, s.CreateLMSCourse(ctx, &lms.Course{Shortname: "AG2", Fullname: "Agile 2"})) // two courses without idnumber are fine
 	if err := s.CreateLMSCourse(ctx, &lms.Course{Shortname: "PM2", Fullname: "Dup", IDNumber: "pm-101"}); !errors.Is(err, store.ErrConflict) {
@@ -361,7 +367,7 @@ func testLMSCourses(t *testing.T, newStore newStoreFunc) {
 	}
 	cs, err := s.LMSCourses(ctx)
 	must(t, err)
-	if len(cs) != 3 || cs[0].Shortname != "AG" || cs[0].IDNumber != "" || cs[2].IDNumber != "pm-101" || !cs[2].Visible {
+	if len(cs) != 3 || cs[0].Shortname != "AG" || cs[0].IDNumber != "" || cs[2].IDNumber != "pm-101" || !cs[2].Visible || cs[2].CategoryID != cat.ID {
 		t.Errorf("LMSCourses = %+v", cs)
 	}
 }

@@ -60,6 +60,7 @@ func (s *Server) Handler() http.Handler {
 		root.Handle("GET /metrics", s.Metrics.Handler())
 	}
 	root.Handle("GET /static/{hash}/{name...}", s.Views.StaticHandler())
+	root.HandleFunc("GET /media/{hash}/{name}", s.media)
 	root.Handle("/", s.pages())
 
 	var h http.Handler = recordRoute(root)

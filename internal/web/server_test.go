@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -128,10 +129,10 @@ func TestPages(t *testing.T) {
 		{name: "home en", path: "/", wantStatus: 200, want: []string{`<html lang="en">`, "Our shops", `href="/shop/demo"`, "Skip to content", `<main id="main"`}},
 		{name: "home fr", path: "/", header: fr, wantStatus: 200, want: []string{`<html lang="fr">`, "Nos boutiques", "Aller au contenu"}},
 		{name: "shop en", path: "/shop/demo", wantStatus: 200, want: []string{
-			"<title>Demo training shop</title>", `<meta name="description" content="Courses, seats and licences for your teams.">`,
-			"Project management essentials", "From €490.00 excl. tax", "€588.00 incl. tax", "Agile methods", "6 products", "Test shop"}},
+			"<title>Demo training shop</title>", `<meta name="description" content="Online courses, classroom sessions`,
+			"Project management essentials", "From €490.00 excl. tax", "€588.00 incl. tax", "Agile methods", "58 products", "Test shop", `src="/media/`}},
 		{name: "shop fr", path: "/shop/demo", header: fr, wantStatus: 200, want: []string{
-			"Les bases de la gestion de projet", "À partir de 490,00\u00a0€ HT", "588,00\u00a0€ TTC", "Méthodes agiles", "6 produits"}},
+			"Les fondamentaux de la gestion de projet", "À partir de 490,00\u00a0€ HT", "588,00\u00a0€ TTC", "Méthodes agiles", "58 produits"}},
 		{name: "unknown shop", path: "/shop/nope", wantStatus: 404, want: []string{"Page not found"}},
 		{name: "unknown shop fr", path: "/shop/nope", header: fr, wantStatus: 404, want: []string{"Page introuvable"}},
 		{name: "unknown path", path: "/no/such/page", wantStatus: 404, want: []string{"Page not found"}},
@@ -268,4 +269,21 @@ func (ts *testServer) cartPartner(t *testing.T, b *browser) string {
 		t.Fatal(err)
 	}
 	return cv.PartnerTag
+}
+
+// TestMediaServed: catalogue pictures come from the database under
+// immutable, content-addressed URLs, sandboxed.
+func TestMediaServed(t *testing.T) {
+	ts := newServer(t, seedDemo)
+	_, body := newBrowser(t, ts).get("/shop/demo")
+	m := regexp.MustCompile(`src="(/media/[0-9a-f]{16}/[a-z0-9-]+\.svg)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no product picture on the shop home page")
+	}
+	resp := ts.run(t, nil, scenario{path: m[1], wantStatus: 200, want: []string{"<svg"}})
+	h := resp.Header
+	if h.Get("Content-Type") != "image/svg+xml" || !strings.Contains(h.Get("Cache-Control"), "immutable") || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") {
+		t.Errorf("media headers: %v", h)
+	}
+	ts.run(t, nil, scenario{path: "/media/0000000000000000/nope.svg", wantStatus: 404})
 }

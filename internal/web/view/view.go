@@ -71,7 +71,6 @@ func newEngine(templates fs.FS) (*Engine, error) {
 		"asset":    e.AssetURL,
 		"money":    func(m money.Money, lang string) string { return m.Format(lang) },
 		"langs":    i18n.Languages,
-		"media":    MediaURL,
 		"inc":      func(i int) int { return i + 1 },
 		"dec":      func(i int) int { return i - 1 },
 		"percent":  percent,
@@ -134,15 +133,6 @@ func (e *Engine) RenderSplit(name string, p *Page) (head, tail []byte, err error
 // mini-cart) with data.
 func (e *Engine) RenderFragment(w io.Writer, name string, data any) error {
 	return e.fragments.ExecuteTemplate(w, name, data)
-}
-
-// MediaURL returns where a product image or leaflet is served: absolute
-// https URLs as they are, media keys under /media/.
-func MediaURL(ref string) string {
-	if ref == "" || strings.HasPrefix(ref, "https://") {
-		return ref
-	}
-	return "/media/" + ref
 }
 
 // dict builds a map from key/value pairs, to pass several values to a
