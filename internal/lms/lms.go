@@ -22,7 +22,7 @@ type Course struct {
 // Category is a course category of the learning platform.
 type Category struct {
 	ID        int64
-	ParentID  int64  // 0 for a top category
+	ParentID  int64 // 0 for a top category
 	Name      string
 	IDNumber  string // empty when the LMS has none
 	CreatedAt time.Time
