@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"courseshop/internal/catalog"
 )
@@ -97,12 +96,9 @@ func (s *Store) UpsertCategory(ctx context.Context, c *catalog.Category) error {
 // the shop itself maintains is kept on update: stock_held, stock_sold (read
 // back into p) and production_data (read back too).
 func (s *Store) UpsertProduct(ctx context.Context, p *catalog.Product) error {
-	fields, err := json.Marshal(p.RequiredFields)
+	fields, err := requiredFieldsJSON(p)
 	if err != nil {
-		return fmt.Errorf("store: encode required fields of %s: %w", p.Code, err)
-	}
-	if p.RequiredFields == nil {
-		fields = []byte(`[]`)
+		return err
 	}
 	return s.InTx(ctx, func(tx *Store) error {
 		now := tx.now()
@@ -122,7 +118,7 @@ func (s *Store) UpsertProduct(ctx context.Context, p *catalog.Product) error {
 			 RETURNING id, stock_held, stock_sold, production_data, created_at`,
 			p.CatalogID, nullID(p.CategoryID), p.Code, p.Kind, p.Status, p.Audience, nullID(p.TaxClassID), p.MaxQuantity,
 			p.PasscodeHash, p.SeatMode, p.Renewable, p.StockLimit, p.Featured, p.SortOrder, p.Thumbnail, p.Picture, p.Leaflet,
-			string(fields), p.Handler, jsonText(p.HandlerParams, "{}"), jsonText(p.ProductionData, "{}"), now).
+			fields, p.Handler, jsonText(p.HandlerParams, "{}"), jsonText(p.ProductionData, "{}"), now).
 			Scan(&p.ID, &p.StockHeld, &p.StockSold, &production, &p.CreatedAt)
 		if err != nil {
 			return mapErr(err, "upsert product "+p.Code)

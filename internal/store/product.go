@@ -13,9 +13,9 @@ import (
 // CreateProduct inserts p with its texts, price tiers and elements, and
 // sets its ID and timestamps.
 func (s *Store) CreateProduct(ctx context.Context, p *catalog.Product) error {
-	fields, err := json.Marshal(p.RequiredFields)
-	if err != nil || p.RequiredFields == nil {
-		fields = []byte(`[]`)
+	fields, err := requiredFieldsJSON(p)
+	if err != nil {
+		return err
 	}
 	return s.InTx(ctx, func(tx *Store) error {
 		now := tx.now()
@@ -27,42 +27,28 @@ func (s *Store) CreateProduct(ctx context.Context, p *catalog.Product) error {
 			 RETURNING id`,
 			p.CatalogID, nullID(p.CategoryID), p.Code, p.Kind, p.Status, p.Audience, nullID(p.TaxClassID), p.MaxQuantity,
 			p.PasscodeHash, p.SeatMode, p.Renewable, p.StockLimit, p.Featured, p.SortOrder, p.Thumbnail, p.Picture, p.Leaflet,
-			string(fields), p.Handler, jsonText(p.HandlerParams, "{}"), jsonText(p.ProductionData, "{}"), now).Scan(&p.ID)
+			fields, p.Handler, jsonText(p.HandlerParams, "{}"), jsonText(p.ProductionData, "{}"), now).Scan(&p.ID)
 		if err != nil {
 			return mapErr(err, "create product "+p.Code)
 		}
-		for _, lang := range sortedKeys(p.Texts) {
-			t := p.Texts[lang]
-			_, err := tx.w().ExecContext(ctx,
-				`INSERT INTO product_texts (product_id, locale, name, summary, description, notes, terms, seo_title, seo_description)
-				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				p.ID, lang, t.Name, t.Summary, t.Description, t.Notes, t.Terms, t.SEOTitle, t.SEODescription)
-			if err != nil {
-				return mapErr(err, "create product text "+p.Code+"/"+lang)
-			}
-		}
-		tiers := map[string]int{}
-		for _, t := range p.Prices {
-			cur := t.Unit.Currency()
-			tiers[cur]++
-			_, err := tx.w().ExecContext(ctx,
-				`INSERT INTO product_prices (product_id, currency, tier, up_to, unit_amount) VALUES ($1, $2, $3, $4, $5)`,
-				p.ID, cur, tiers[cur], t.UpTo, t.Unit.Amount())
-			if err != nil {
-				return mapErr(err, "create product price "+p.Code)
-			}
-		}
-		for i, e := range p.Elements {
-			_, err := tx.w().ExecContext(ctx,
-				`INSERT INTO product_elements (parent_id, element_id, position, quantity) VALUES ($1, $2, $3, $4)`,
-				p.ID, e.ProductID, i+1, e.Quantity)
-			if err != nil {
-				return mapErr(err, "create product element "+p.Code)
-			}
+		if err := tx.insertProductParts(ctx, p); err != nil {
+			return err
 		}
 		p.CreatedAt, p.UpdatedAt = now, now
 		return nil
 	})
+}
+
+// requiredFieldsJSON encodes the required-data fields column.
+func requiredFieldsJSON(p *catalog.Product) (string, error) {
+	if p.RequiredFields == nil {
+		return "[]", nil
+	}
+	b, err := json.Marshal(p.RequiredFields)
+	if err != nil {
+		return "", fmt.Errorf("store: encode required fields of %s: %w", p.Code, err)
+	}
+	return string(b), nil
 }
 
 func jsonText(b json.RawMessage, empty string) string {
