@@ -376,3 +376,26 @@ func TestInterruptedRunStillReports(t *testing.T) {
 		t.Errorf("requests %d errors %d", res.Requests, res.Errors)
 	}
 }
+
+func TestPageRun(t *testing.T) {
+	t.Parallel()
+	shop := newFakeShop()
+	srv := httptest.NewServer(shop)
+	defer srv.Close()
+	target := srv.URL + "/shop/demo/c/1"
+	code, out, errOut := runCommand(t, "-target", target, "-scenario", "page", "-c", "2", "-d", "200ms", "-warmup", "0s")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	res := parseResult(t, out)
+	if res.Scenario != "page" || res.Requests <= 0 || res.Errors != 0 {
+		t.Errorf("result %+v", res)
+	}
+	shop.mu.Lock()
+	defer shop.mu.Unlock()
+	for p, n := range shop.paths {
+		if p != "/shop/demo/c/1" && !strings.HasPrefix(p, "/static/") && n > 0 {
+			t.Errorf("page scenario left its page for %s (%d times)", p, n)
+		}
+	}
+}
