@@ -12,34 +12,19 @@ import (
 
 	"courseshop/internal/catalog"
 	"courseshop/internal/demo"
-	"courseshop/internal/i18n"
-	"courseshop/internal/metrics"
 	"courseshop/internal/shop"
 	"courseshop/internal/testkit"
-	"courseshop/internal/web"
-	"courseshop/internal/web/view"
 )
 
 // benchHandler is the full handler stack over the demo shop, without a
-// network in between.
+// network in between, and the service behind it.
 func benchHandler(b *testing.B) (http.Handler, *shop.Service) {
 	st := testkit.NewStore(b)
 	if _, err := demo.Load(context.Background(), st); err != nil {
 		b.Fatal(err)
 	}
-	cat, err := i18n.New()
-	if err != nil {
-		b.Fatal(err)
-	}
-	views, err := view.New()
-	if err != nil {
-		b.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := shop.New(st, log)
 	base, _ := url.Parse("http://127.0.0.1")
-	h := web.New(web.Deps{Store: st, Shop: svc, I18n: cat, Views: views, Metrics: metrics.New(), Log: log, BaseURL: base, MaxBodyBytes: 1 << 20}).Handler()
-	return h, svc
+	return newHandler(b, st, base, 1<<20), shop.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 func get(b *testing.B, h http.Handler, path string) {

@@ -53,22 +53,28 @@ func newStoreWith(t *testing.T, seed func(*testing.T, *store.Store)) *store.Stor
 // serve runs a new server (a new node) on st.
 func serve(t *testing.T, st *store.Store) *testServer {
 	t.Helper()
-	cat, err := i18n.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	views, err := view.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ts := httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse("http://" + ts.Listener.Addr().String())
-	ts.Config.Handler = web.New(web.Deps{Store: st, Shop: shop.New(st, log), I18n: cat, Views: views, Metrics: metrics.New(),
-		Log: log, BaseURL: base, MaxBodyBytes: 4096}).Handler()
+	ts.Config.Handler = newHandler(t, st, base, 4096)
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return &testServer{Server: ts, store: st}
+}
+
+// newHandler is the complete handler stack of one node on st.
+func newHandler(tb testing.TB, st *store.Store, base *url.URL, maxBody int64) http.Handler {
+	tb.Helper()
+	cat, err := i18n.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	views, err := view.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return web.New(web.Deps{Store: st, Shop: shop.New(st, log), I18n: cat, Views: views, Metrics: metrics.New(),
+		Log: log, BaseURL: base, MaxBodyBytes: maxBody}).Handler()
 }
 
 // scenario is one request and what its response must (not) contain.
