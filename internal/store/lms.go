@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
 
 	"courseshop/internal/lms"
+	"courseshop/internal/mailaddr"
 )
 
 // The lms_* tables are the built-in LMS connector's own data: users,
@@ -61,4 +63,69 @@ func (s *Store) CreateLMSCategory(ctx context.Context, c *lms.Category) error {
 	}
 	c.CreatedAt, c.UpdatedAt = now, now
 	return nil
+}
+
+// LMSUser is a user of the built-in LMS with its password hash.
+type LMSUser struct {
+	ID int64
+	lms.User
+	PasswordHash  string
+	CreatedByShop bool
+}
+
+const lmsUserColumns = `id, username, email, first_name, last_name, city, country, institution, department, phone, locale,
+	password_hash, suspended, created_by_shop`
+
+func scanLMSUser(row interface{ Scan(...any) error }) (*LMSUser, error) {
+	var u LMSUser
+	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &u.City, &u.Country, &u.Institution, &u.Department,
+		&u.Phone, &u.Locale, &u.PasswordHash, &u.Suspended, &u.CreatedByShop)
+	u.Ref = strconv.FormatInt(u.ID, 10)
+	return &u, err
+}
+
+// CreateLMSUser inserts a user of the built-in LMS and sets its ID and Ref.
+func (s *Store) CreateLMSUser(ctx context.Context, u *LMSUser) error {
+	now := s.now()
+	err := s.w().QueryRowContext(ctx,
+		`INSERT INTO lms_users (username, email, email_norm, first_name, last_name, city, country, institution, department, phone,
+		   locale, password_hash, suspended, created_by_shop, created_at, updated_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id`,
+		u.Username, u.Email, mailaddr.Normalize(u.Email), u.FirstName, u.LastName, u.City, u.Country, u.Institution, u.Department,
+		u.Phone, u.Locale, u.PasswordHash, u.Suspended, u.CreatedByShop, now).Scan(&u.ID)
+	if err != nil {
+		return mapErr(err, "create LMS user "+u.Username)
+	}
+	u.Ref = strconv.FormatInt(u.ID, 10)
+	return nil
+}
+
+// LMSUsersByEmail returns the built-in LMS's users with that e-mail.
+func (s *Store) LMSUsersByEmail(ctx context.Context, email string) ([]*LMSUser, error) {
+	rows, err := s.r().QueryContext(ctx, `SELECT `+lmsUserColumns+` FROM lms_users WHERE email_norm = $1 ORDER BY id`, mailaddr.Normalize(email))
+	if err != nil {
+		return nil, mapErr(err, "LMS users by e-mail")
+	}
+	defer rows.Close()
+	var out []*LMSUser
+	for rows.Next() {
+		u, err := scanLMSUser(rows)
+		if err != nil {
+			return nil, mapErr(err, "LMS users by e-mail")
+		}
+		out = append(out, u)
+	}
+	return out, mapErr(rows.Err(), "LMS users by e-mail")
+}
+
+// LMSUserByUsername returns a built-in LMS user by username.
+func (s *Store) LMSUserByUsername(ctx context.Context, username string) (*LMSUser, error) {
+	u, err := scanLMSUser(s.r().QueryRowContext(ctx, `SELECT `+lmsUserColumns+` FROM lms_users WHERE username = $1`, username))
+	return u, mapErr(err, "LMS user "+username)
+}
+
+// LMSUserByID returns a built-in LMS user.
+func (s *Store) LMSUserByID(ctx context.Context, id int64) (*LMSUser, error) {
+	u, err := scanLMSUser(s.r().QueryRowContext(ctx, `SELECT `+lmsUserColumns+` FROM lms_users WHERE id = $1`, id))
+	return u, mapErr(err, "LMS user")
 }

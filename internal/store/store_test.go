@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"courseshop/internal/catalog"
+	"courseshop/internal/customer"
 	"courseshop/internal/lms"
 	"courseshop/internal/money"
 	"courseshop/internal/store"
@@ -532,6 +533,80 @@ func TestCarts(t *testing.T) {
 		must(t, s.BumpCatalogVersion(ctx))
 		if v, _ := s.CatalogVersion(ctx); v != v0+2 {
 			t.Errorf("catalogue version %d after two bumps from %d", v, v0)
+		}
+	})
+}
+
+func TestCustomers(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, newStore newStoreFunc) {
+		ctx := context.Background()
+		s := newStore(t)
+		c := &catalog.Catalog{Code: "c", Name: "C"}
+		must(t, s.CreateCatalog(ctx, c))
+		sh := &catalog.Shop{Code: "s", Name: "S", Currency: "EUR", CatalogID: c.ID, DefaultLocale: "en", LMSConnector: "local", Enabled: true}
+		must(t, s.CreateShop(ctx, sh))
+		lead := &customer.Customer{ShopID: sh.ID, Contact: customer.Contact{Email: "Ann@Example.com", FirstName: "Ann", LastName: "Martin", Country: "FR"}, Locale: "en"}
+		created, err := s.SaveLead(ctx, lead)
+		if err != nil || !created || lead.ID == 0 {
+			t.Fatalf("SaveLead = %v, %v", created, err)
+		}
+		// Latest values win (C2), whatever the case of the e-mail.
+		again := &customer.Customer{ShopID: sh.ID, Contact: customer.Contact{Email: "ann@example.com", FirstName: "Anne", LastName: "Martin", City: "Lyon", Country: "FR"},
+			Invoicing: &customer.Invoicing{Organisation: "Acme", Address: "1 rue X", City: "Lyon", Country: "FR"}}
+		created, err = s.SaveLead(ctx, again)
+		if err != nil || created || again.ID != lead.ID {
+			t.Fatalf("second SaveLead = %v, %v (id %d vs %d)", created, err, again.ID, lead.ID)
+		}
+		got, err := s.CustomerByEmail(ctx, sh.ID, "ANN@example.com")
+		must(t, err)
+		if got.FirstName != "Anne" || got.City != "Lyon" || got.Invoicing == nil || got.Invoicing.Organisation != "Acme" || got.Bound() {
+			t.Errorf("after update: %+v", got)
+		}
+		// The signed-in owner takes the lead over: it becomes bound.
+		own := &customer.Customer{ShopID: sh.ID, Contact: customer.Contact{Email: "ann@example.com", FirstName: "Ann", LastName: "Martin-Dupont", Country: "FR"}}
+		must(t, s.SaveOwnCustomer(ctx, own, "42"))
+		if own.ID != lead.ID || own.LMSUserRef != "42" || own.BoundAt.IsZero() {
+			t.Errorf("own customer: %+v", own)
+		}
+		// Now a visitor who is not signed in cannot change it (C2/C4).
+		intruder := &customer.Customer{ShopID: sh.ID, Contact: customer.Contact{Email: "ann@example.com", FirstName: "Mallory", LastName: "X", Country: "FR"}}
+		if _, err := s.SaveLead(ctx, intruder); !errors.Is(err, store.ErrBound) {
+			t.Errorf("SaveLead on a bound customer: %v", err)
+		}
+		got, _ = s.CustomerByUser(ctx, sh.ID, "42")
+		if got.LastName != "Martin-Dupont" {
+			t.Errorf("bound customer changed by a visitor: %+v", got)
+		}
+		// Another user may not take that e-mail.
+		other := &customer.Customer{ShopID: sh.ID, Contact: customer.Contact{Email: "ann@example.com", FirstName: "Bob", LastName: "B", Country: "FR"}}
+		if err := s.SaveOwnCustomer(ctx, other, "43"); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("taking another user's e-mail: %v", err)
+		}
+		// The owner changes their e-mail: saved back (C6).
+		own.Email = "ann.martin@example.org"
+		must(t, s.SaveOwnCustomer(ctx, own, "42"))
+		if got, err := s.CustomerByEmail(ctx, sh.ID, "ann.martin@example.org"); err != nil || got.ID != lead.ID {
+			t.Errorf("e-mail change: %+v, %v", got, err)
+		}
+		if _, err := s.CustomerByID(ctx, 999); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown id: %v", err)
+		}
+
+		// One-time sign-in links work once, before they expire.
+		exp := time.Now().Add(15 * time.Minute)
+		must(t, s.CreateSigninToken(ctx, "h1", store.SigninToken{ShopID: sh.ID, EmailNorm: "ann@example.com", LMSUserRef: "42", ExpiresAt: exp}))
+		must(t, s.CreateSigninToken(ctx, "h2", store.SigninToken{ShopID: sh.ID, EmailNorm: "ann@example.com", LMSUserRef: "42", ExpiresAt: time.Now().Add(-time.Minute)}))
+		if n, err := s.CountSigninTokens(ctx, sh.ID, "Ann@example.com", time.Now().Add(-time.Hour)); err != nil || n != 2 {
+			t.Errorf("CountSigninTokens = %d, %v", n, err)
+		}
+		tok, err := s.UseSigninToken(ctx, sh.ID, "h1")
+		if err != nil || tok.LMSUserRef != "42" {
+			t.Errorf("UseSigninToken = %+v, %v", tok, err)
+		}
+		for _, h := range []string{"h1", "h2", "nope"} {
+			if _, err := s.UseSigninToken(ctx, sh.ID, h); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("token %s reused, expired or unknown: %v", h, err)
+			}
 		}
 	})
 }
