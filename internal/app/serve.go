@@ -13,6 +13,7 @@ import (
 	"courseshop/internal/config"
 	"courseshop/internal/demo"
 	"courseshop/internal/i18n"
+	"courseshop/internal/lms/local"
 	"courseshop/internal/metrics"
 	"courseshop/internal/password"
 	"courseshop/internal/shop"
@@ -40,7 +41,7 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 		return err
 	}
 	defer st.Close()
-	svc := shop.New(st, log)
+	svc := shop.New(st, local.New(st), log)
 
 	if cfg.Demo {
 		loaded, err := demo.Load(ctx, st)

@@ -179,3 +179,36 @@ func limit(ps []Problem, field, v string, max int) []Problem {
 	}
 	return ps
 }
+
+// Participant is a learner the buyer names for a seat.
+type Participant struct {
+	Role        string `json:"role,omitempty"`
+	FirstName   string `json:"first_name"`
+	LastName    string `json:"last_name"`
+	Email       string `json:"email"`
+	City        string `json:"city,omitempty"`
+	Institution string `json:"institution,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+}
+
+// Normalize trims every field.
+func (p *Participant) Normalize() {
+	for _, f := range []*string{&p.Role, &p.FirstName, &p.LastName, &p.Email, &p.City, &p.Institution, &p.Phone} {
+		*f = strings.TrimSpace(*f)
+	}
+}
+
+// Validate checks a normalised participant: names and e-mail are needed to
+// create their LMS account.
+func (p *Participant) Validate() []Problem {
+	var ps []Problem
+	ps = required(ps, "first_name", p.FirstName, maxName)
+	ps = required(ps, "last_name", p.LastName, maxName)
+	if _, err := mailaddr.Parse(p.Email); err != nil {
+		ps = append(ps, Problem{"email", "form.email_invalid"})
+	}
+	ps = limit(ps, "city", p.City, maxName)
+	ps = limit(ps, "institution", p.Institution, maxName)
+	ps = limit(ps, "phone", p.Phone, maxShort)
+	return ps
+}

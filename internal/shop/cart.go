@@ -40,6 +40,7 @@ type cartState struct {
 	Unlocked             []int64   `json:"unlocked,omitempty"` // products whose passcode was given
 	PasscodeFailures     int       `json:"passcode_failures,omitempty"`
 	PasscodeBlockedUntil time.Time `json:"passcode_blocked_until,omitzero"`
+	Checkout             checkout  `json:"checkout,omitzero"`
 }
 
 // CartLine is a line of the cart as the cart page shows it.
@@ -216,6 +217,9 @@ func productIDs(items []store.CartItem) []int64 {
 	return ids
 }
 
+// errNoCart is returned by cartOp when there is no cart to change.
+var errNoCart = errors.New("no cart")
+
 // cartOp runs fn on the cart of token in shop within one transaction,
 // creating the cart when create is true and there is none. It returns the
 // token to keep in the cookie (a new one for a new cart).
@@ -232,7 +236,7 @@ func (s *Service) cartOp(ctx context.Context, shopCode, token string, create boo
 		}
 		if cart == nil {
 			if !create {
-				return nil
+				return errNoCart
 			}
 			newTok = newToken()
 			cart = &store.Cart{ShopID: c.shop.ID, ExpiresAt: time.Now().Add(CartLifetime)}
@@ -367,7 +371,16 @@ func (s *Service) SetQuantities(ctx context.Context, shopCode, token string, v c
 	if errors.Is(err, errRefused) {
 		return refused, nil
 	}
-	return nil, err
+	return nil, ignoreNoCart(err)
+}
+
+// ignoreNoCart: changing the items of a cart that does not exist changes
+// nothing, which is no error.
+func ignoreNoCart(err error) error {
+	if errors.Is(err, errNoCart) {
+		return nil
+	}
+	return err
 }
 
 func sortedCodes(m map[string]int) []string {
@@ -388,7 +401,7 @@ func (s *Service) RemoveFromCart(ctx context.Context, shopCode, token, code stri
 		}
 		return tx.DeleteCartItem(ctx, cart.ID, p.ID)
 	})
-	return err
+	return ignoreNoCart(err)
 }
 
 // ClearCart empties the cart.
@@ -396,7 +409,7 @@ func (s *Service) ClearCart(ctx context.Context, shopCode, token string) error {
 	_, err := s.cartOp(ctx, shopCode, token, false, func(tx *store.Store, _ *catalogue, cart *store.Cart, _ *cartState) error {
 		return tx.ClearCart(ctx, cart.ID)
 	})
-	return err
+	return ignoreNoCart(err)
 }
 
 // UnlockProduct records in the cart that its holder gave product code's

@@ -7,6 +7,7 @@ package shop
 import (
 	"log/slog"
 
+	"courseshop/internal/lms"
 	"courseshop/internal/store"
 )
 
@@ -17,11 +18,12 @@ var ErrNotFound = store.ErrNotFound
 // Service is the shop's application layer.
 type Service struct {
 	store *store.Store
+	lms   lms.Connector
 	log   *slog.Logger
 	cat   catalogues
 }
 
-// New returns the service over st.
-func New(st *store.Store, log *slog.Logger) *Service {
-	return &Service{store: st, log: log}
+// New returns the service over st, with conn as the learning platform.
+func New(st *store.Store, conn lms.Connector, log *slog.Logger) *Service {
+	return &Service{store: st, lms: conn, log: log}
 }

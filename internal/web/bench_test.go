@@ -12,6 +12,7 @@ import (
 
 	"courseshop/internal/catalog"
 	"courseshop/internal/demo"
+	"courseshop/internal/lms/local"
 	"courseshop/internal/shop"
 	"courseshop/internal/testkit"
 )
@@ -24,7 +25,7 @@ func benchHandler(b *testing.B) (http.Handler, *shop.Service) {
 		b.Fatal(err)
 	}
 	base, _ := url.Parse("http://127.0.0.1")
-	return newHandler(b, st, base, 1<<20), shop.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return newHandler(b, st, base, 1<<20), shop.New(st, local.New(st), slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 func get(b *testing.B, h http.Handler, path string) {

@@ -15,6 +15,7 @@ import (
 	"courseshop/internal/catalog"
 	"courseshop/internal/demo"
 	"courseshop/internal/i18n"
+	"courseshop/internal/lms/local"
 	"courseshop/internal/metrics"
 	"courseshop/internal/shop"
 	"courseshop/internal/store"
@@ -73,7 +74,7 @@ func newHandler(tb testing.TB, st *store.Store, base *url.URL, maxBody int64) ht
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return web.New(web.Deps{Store: st, Shop: shop.New(st, log), I18n: cat, Views: views, Metrics: metrics.New(),
+	return web.New(web.Deps{Store: st, Shop: shop.New(st, local.New(st), log), I18n: cat, Views: views, Metrics: metrics.New(),
 		Log: log, BaseURL: base, MaxBodyBytes: maxBody}).Handler()
 }
 
@@ -270,7 +271,7 @@ func (ts *testServer) cartPartner(t *testing.T, b *browser) string {
 			token = c.Value
 		}
 	}
-	cv, err := shop.New(ts.store, slog.New(slog.NewTextHandler(io.Discard, nil))).Cart(context.Background(), "s", token, "en", catalog.Visitor{})
+	cv, err := shop.New(ts.store, local.New(ts.store), slog.New(slog.NewTextHandler(io.Discard, nil))).Cart(context.Background(), "s", token, "en", catalog.Visitor{})
 	if err != nil {
 		t.Fatal(err)
 	}
