@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -26,6 +27,67 @@ type Config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	Metrics         bool
+	SMTP            *SMTPServer // nil: no mail server, mails stay captured in the outbox
+	MailFrom        string
+	SalesEmail      string // empty: nobody is told of new orders
+}
+
+// SMTPServer is the mail server named by --smtp-url, with its defaults
+// applied: TLS "starttls" for smtp://, "tls" for smtps://, and the port
+// that goes with the TLS mode (25, 587, 465).
+type SMTPServer struct {
+	Host     string
+	Port     int
+	Username string // empty: no authentication
+	Password string
+	TLS      string // "none", "starttls" or "tls"
+}
+
+// parseSMTPURL reads smtp://[user[:pass]@]host[:port][?tls=none|starttls]
+// or smtps://[user[:pass]@]host[:port].
+func parseSMTPURL(s string) (*SMTPServer, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, errors.New("not a URL")
+	}
+	srv := &SMTPServer{Host: u.Hostname()}
+	q := u.Query()
+	switch u.Scheme {
+	case "smtp":
+		srv.TLS = "starttls"
+		if v := q.Get("tls"); v == "none" || v == "starttls" {
+			srv.TLS = v
+		} else if q.Has("tls") {
+			return nil, errors.New("tls must be none or starttls with smtp:// (use smtps:// for TLS from the start)")
+		}
+	case "smtps":
+		srv.TLS = "tls"
+		if q.Has("tls") && q.Get("tls") != "tls" {
+			return nil, errors.New("smtps:// always uses TLS: drop the tls parameter")
+		}
+	default:
+		return nil, errors.New("want smtp://host:587 or smtps://host:465")
+	}
+	q.Del("tls")
+	if len(q) > 0 || (u.Path != "" && u.Path != "/") || u.Opaque != "" {
+		return nil, errors.New("want no path and no parameter but tls")
+	}
+	if srv.Host == "" {
+		return nil, errors.New("a host is required")
+	}
+	srv.Port = map[string]int{"none": 25, "starttls": 587, "tls": 465}[srv.TLS]
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, errors.New("bad port")
+		}
+		srv.Port = n
+	}
+	if u.User != nil {
+		srv.Username = u.User.Username()
+		srv.Password, _ = u.User.Password()
+	}
+	return srv, nil
 }
 
 // Env gives access to the process environment; tests pass a map.
@@ -183,6 +245,25 @@ func build(values map[string]*value) (Config, error) {
 			bad("shutdown-timeout", "want a positive duration such as 15s")
 		}
 		c.ShutdownTimeout = d
+	}
+	if s, ok := get("smtp-url"); ok && s != "" {
+		srv, err := parseSMTPURL(s)
+		if err != nil {
+			bad("smtp-url", err.Error())
+		}
+		c.SMTP = srv
+	}
+	if s, ok := get("mail-from"); ok {
+		if _, err := mail.ParseAddress(s); err != nil {
+			bad("mail-from", `want an e-mail address, e.g. "Shop <no-reply@example.com>"`)
+		}
+		c.MailFrom = s
+	}
+	if s, ok := get("sales-email"); ok && s != "" {
+		if _, err := mail.ParseAddress(s); err != nil {
+			bad("sales-email", "want an e-mail address")
+		}
+		c.SalesEmail = s
 	}
 	if len(errs) > 0 {
 		// One line, so that a bad start-up says everything at once and stays

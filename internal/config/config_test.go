@@ -145,3 +145,83 @@ func TestLoadPositional(t *testing.T) {
 		t.Errorf("rest = %q, %v", rest, err)
 	}
 }
+
+func TestLoadMail(t *testing.T) {
+	c, _, err := Load("serve", nil, envOf(nil, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP != nil || c.MailFrom != "courseshop <no-reply@localhost>" || c.SalesEmail != "" {
+		t.Errorf("mail defaults: SMTP %+v, from %q, sales %q", c.SMTP, c.MailFrom, c.SalesEmail)
+	}
+	for _, tc := range []struct {
+		url  string
+		want SMTPServer
+	}{
+		{"smtp://mail.example.com", SMTPServer{Host: "mail.example.com", Port: 587, TLS: "starttls"}},
+		{"smtp://shop%40example.com:p%3Ass@mail.example.com:2587/", SMTPServer{Host: "mail.example.com", Port: 2587, Username: "shop@example.com", Password: "p:ss", TLS: "starttls"}},
+		{"smtp://localhost?tls=none", SMTPServer{Host: "localhost", Port: 25, TLS: "none"}},
+		{"smtp://127.0.0.1:1025?tls=none", SMTPServer{Host: "127.0.0.1", Port: 1025, TLS: "none"}},
+		{"smtp://u:p@mail.example.com:587?tls=starttls", SMTPServer{Host: "mail.example.com", Port: 587, Username: "u", Password: "p", TLS: "starttls"}},
+		{"smtps://u:p@mail.example.com", SMTPServer{Host: "mail.example.com", Port: 465, Username: "u", Password: "p", TLS: "tls"}},
+		{"smtps://[::1]:4650?tls=tls", SMTPServer{Host: "::1", Port: 4650, TLS: "tls"}},
+	} {
+		c, _, err := Load("serve", nil, envOf(map[string]string{"COURSESHOP_SMTP_URL": tc.url}, nil), nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.url, err)
+			continue
+		}
+		if c.SMTP == nil || *c.SMTP != tc.want {
+			t.Errorf("%s: SMTP = %+v, want %+v", tc.url, c.SMTP, tc.want)
+		}
+	}
+
+	env := envOf(map[string]string{
+		"COURSESHOP_SMTP_URL_FILE": "/run/secrets/smtp",
+		"COURSESHOP_MAIL_FROM":     "Demo Formations <shop@demo.example>",
+		"COURSESHOP_SALES_EMAIL":   "sales@demo.example",
+	}, map[string]string{"/run/secrets/smtp": "smtps://shop:s3cret@mail.demo.example\n"})
+	c, _, err = Load("serve", nil, env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP == nil || c.SMTP.Password != "s3cret" || c.MailFrom != "Demo Formations <shop@demo.example>" || c.SalesEmail != "sales@demo.example" {
+		t.Errorf("from env and file: SMTP %+v, from %q, sales %q", c.SMTP, c.MailFrom, c.SalesEmail)
+	}
+}
+
+func TestLoadMailErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"http scheme", []string{"--smtp-url", "http://mail.example.com"}, "want smtp://host:587 or smtps://host:465"},
+		{"no scheme", []string{"--smtp-url", "mail.example.com:587"}, "want smtp://host:587 or smtps://host:465"},
+		{"no host", []string{"--smtp-url", "smtp://:587"}, "a host is required"},
+		{"bad port", []string{"--smtp-url", "smtp://mail.example.com:0"}, "bad port"},
+		{"bad tls", []string{"--smtp-url", "smtp://mail.example.com?tls=ssl"}, "tls must be none or starttls"},
+		{"smtps without tls", []string{"--smtp-url", "smtps://mail.example.com?tls=none"}, "smtps:// always uses TLS"},
+		{"stray parameter", []string{"--smtp-url", "smtp://mail.example.com?auth=plain"}, "no parameter but tls"},
+		{"path", []string{"--smtp-url", "smtp://mail.example.com/inbox"}, "no path"},
+		{"bad from", []string{"--mail-from", "no-reply"}, `invalid --mail-from "no-reply": want an e-mail address`},
+		{"empty from", []string{"--mail-from", ""}, "invalid --mail-from"},
+		{"bad sales", []string{"--sales-email", "sales at example"}, `invalid --sales-email "sales at example"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := Load("serve", tc.args, envOf(nil, nil), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	// The URL holds a password: it is never echoed.
+	_, _, err := Load("serve", []string{"--smtp-url", "ftp://shop:s3cret@mail.example.com"}, envOf(nil, nil), nil)
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), `invalid --smtp-url "…"`) {
+		t.Errorf("err = %v", err)
+	}
+	// Other commands do not take mail options.
+	if _, _, err := Load("migrate", []string{"--smtp-url", "smtp://x"}, envOf(nil, nil), nil); err == nil {
+		t.Error("migrate accepted --smtp-url")
+	}
+}

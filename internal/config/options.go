@@ -42,6 +42,9 @@ func Options() []Option {
 		{Name: "max-body", Env: "COURSESHOP_MAX_BODY", Default: "1048576", Usage: "largest request body accepted, in bytes", Commands: serve},
 		{Name: "shutdown-timeout", Env: "COURSESHOP_SHUTDOWN_TIMEOUT", Default: "15s", Usage: "how long in-flight requests may run on SIGINT/SIGTERM", Commands: serve},
 		{Name: "metrics", Env: "COURSESHOP_METRICS", Default: "true", Usage: "serve Prometheus metrics on /metrics", Bool: true, Commands: serve},
+		{Name: "smtp-url", Env: "COURSESHOP_SMTP_URL", Usage: "mail server: smtp://user:pass@host:587 (STARTTLS; ?tls=none for a local relay) or smtps://user:pass@host:465; empty: mails stay in the outbox, marked captured", Secret: true, Commands: serve},
+		{Name: "mail-from", Env: "COURSESHOP_MAIL_FROM", Default: "courseshop <no-reply@localhost>", Usage: "sender of the shop's e-mails", Commands: serve},
+		{Name: "sales-email", Env: "COURSESHOP_SALES_EMAIL", Usage: "address told of every new order (none when empty)", Commands: serve},
 	}
 }
 
