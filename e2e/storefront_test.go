@@ -52,7 +52,9 @@ func TestBrowseAndFillCart(t *testing.T) {
 	step("raise the quantity to the next tier",
 		chromedp.SetValue(chromedp.CSS("#qty-PM-101"), "5"),
 		chromedp.Click(chromedp.CSS("#cart-form p.actions button")),
-		chromedp.WaitVisible(chromedp.CSS("p.flash")))
+		// The value attribute is the server's: it reads 5 once the new
+		// page has loaded.
+		chromedp.WaitVisible(chromedp.CSS(`#qty-PM-101[value="5"]`)))
 	if got := text("#line-PM-101"); !strings.Contains(got, "€440.00 €2,200.00 €440.00 (20 %) €2,640.00") {
 		t.Errorf("cart line at 5 units = %q", got)
 	}

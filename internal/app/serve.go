@@ -8,14 +8,18 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"courseshop/internal/config"
 	"courseshop/internal/demo"
 	"courseshop/internal/i18n"
 	"courseshop/internal/lms/local"
+	"courseshop/internal/mail"
 	"courseshop/internal/metrics"
+	"courseshop/internal/order/orders"
 	"courseshop/internal/password"
+	"courseshop/internal/payment"
 	"courseshop/internal/shop"
 	"courseshop/internal/store"
 	"courseshop/internal/web"
@@ -36,12 +40,31 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	if err != nil {
 		return err
 	}
+	mails, err := mail.New()
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	svc := shop.New(st, local.New(st), log)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close() // on early returns; Shutdown closes it otherwise
+	addr := ln.Addr().String()
+	baseURL := cfg.BaseURL
+	if baseURL == nil {
+		baseURL = localURL(addr)
+	}
+	// Without an SMTP server (the demo), mails stay in the outbox, marked
+	// captured, where the back office shows them.
+	captured := cfg.SMTP == nil
+	modes := payment.NewRegistry(payment.Builtin()...)
+	svc := shop.New(shop.Deps{Store: st, LMS: local.New(st), Outbox: mail.NewOutbox(mails, captured), Payments: modes,
+		Orders: orders.New(st, modes, orders.Options{}), Log: log, BaseURL: baseURL, SalesEmail: cfg.SalesEmail})
 
 	if cfg.Demo {
 		loaded, err := demo.Load(ctx, st)
@@ -65,15 +88,6 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 		}
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	addr := ln.Addr().String()
-	baseURL := cfg.BaseURL
-	if baseURL == nil {
-		baseURL = localURL(addr)
-	}
 	var m *metrics.Metrics
 	if cfg.Metrics {
 		m = metrics.New()
@@ -87,27 +101,42 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("courseshop is listening", slog.String("addr", addr), slog.String("url", baseURL.String()), slog.String("engine", string(st.Engine())))
+	log.Info("courseshop is listening", slog.String("addr", addr), slog.String("url", baseURL.String()),
+		slog.String("engine", string(st.Engine())), slog.Bool("mail_captured", captured))
 	if cfg.Demo {
 		fmt.Fprintf(env.Stdout, "courseshop demo: open %s/shop/demo\nback-office administrator: %s / %s\n", baseURL, demo.AdminEmail, demo.AdminPassword)
 	}
 
+	// Background work runs until the HTTP server has drained, then stops
+	// before the database closes: a mail being sent finishes, the others
+	// wait in the outbox for the next start.
+	bg, stopBG := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { sweep(bg, st, log) })
+	if !captured {
+		sender, err := mail.NewSender(st, mail.SMTP{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+			Password: cfg.SMTP.Password, TLS: mail.TLSMode(cfg.SMTP.TLS), From: cfg.MailFrom}, mail.SenderOptions{Log: log})
+		if err != nil {
+			stopBG()
+			wg.Wait()
+			return err
+		}
+		wg.Go(func() { sender.Run(bg) })
+	}
+	stopBackground := func() {
+		stopBG()
+		wg.Wait()
+	}
+
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
-	sweepDone := make(chan struct{})
-	sweepCtx, stopSweep := context.WithCancel(context.Background())
-	go func() {
-		defer close(sweepDone)
-		sweep(sweepCtx, st, log)
-	}()
 	if env.Ready != nil {
 		env.Ready(baseURL.String())
 	}
 
 	select {
 	case err := <-served:
-		stopSweep()
-		<-sweepDone
+		stopBackground()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
@@ -118,8 +147,7 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = httpSrv.Shutdown(sctx)
-	stopSweep()
-	<-sweepDone
+	stopBackground()
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: requests still running after %s", cfg.ShutdownTimeout)
 	}

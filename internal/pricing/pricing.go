@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"courseshop/internal/money"
 )
@@ -112,4 +114,14 @@ func line(l Line) (Amounts, error) {
 func UnitTaxed(unit money.Money, rateBP int64) (money.Money, error) {
 	a, err := line(Line{Unit: unit, Quantity: 1, RateBP: rateBP})
 	return a.Taxed, err
+}
+
+// FormatRate writes a rate in basis points as a plain percentage number:
+// 2000 → "20", 550 → "5.5", 210 → "2.1".
+func FormatRate(bp int64) string {
+	s := strconv.FormatInt(bp/100, 10)
+	if frac := bp % 100; frac != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%02d", frac), "0")
+	}
+	return s
 }

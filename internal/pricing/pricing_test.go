@@ -115,3 +115,11 @@ func BenchmarkCompute(b *testing.B) {
 		}
 	}
 }
+
+func TestFormatRate(t *testing.T) {
+	for bp, want := range map[int64]string{2000: "20", 550: "5.5", 210: "2.1", 0: "0", 1: "0.01", 777: "7.77"} {
+		if got := FormatRate(bp); got != want {
+			t.Errorf("FormatRate(%d) = %q, want %q", bp, got, want)
+		}
+	}
+}

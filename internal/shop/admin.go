@@ -23,7 +23,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, plain string, p passwo
 	if len(plain) < 8 {
 		return false, fmt.Errorf("administrator password: at least 8 characters are required")
 	}
-	if n, err := s.store.CountUsers(ctx, user.RoleAdmin); err != nil || n > 0 {
+	if n, err := s.Store.CountUsers(ctx, user.RoleAdmin); err != nil || n > 0 {
 		return false, err
 	}
 	// Hash outside the transaction: argon2id takes tens of milliseconds and
@@ -33,7 +33,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, plain string, p passwo
 		return false, err
 	}
 	created := false
-	err = s.store.InTx(ctx, func(tx *store.Store) error {
+	err = s.Store.InTx(ctx, func(tx *store.Store) error {
 		// Checked again inside: another node may have won the race.
 		n, err := tx.CountUsers(ctx, user.RoleAdmin)
 		if err != nil || n > 0 {

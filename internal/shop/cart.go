@@ -43,6 +43,14 @@ type cartState struct {
 	Checkout             checkout  `json:"checkout,omitzero"`
 }
 
+// itemsChanged records a change of the cart's items: what the checkout
+// validated may no longer hold, so its pages in hand go stale and its steps
+// must be confirmed again (what was typed is kept to fill them).
+func (cs *cartState) itemsChanged() {
+	cs.Checkout.Rev++
+	cs.Checkout.Done = nil
+}
+
 // CartLine is a line of the cart as the cart page shows it.
 type CartLine struct {
 	Code        string
@@ -112,7 +120,7 @@ func (s *Service) Cart(ctx context.Context, shopCode, token, lang string, v cata
 	if err != nil {
 		return nil, err
 	}
-	cart, cs, err := s.findCart(ctx, s.store, c.shop.ID, token)
+	cart, cs, err := s.findCart(ctx, s.Store, c.shop.ID, token)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +129,7 @@ func (s *Service) Cart(ctx context.Context, shopCode, token, lang string, v cata
 	if cart != nil {
 		items, view.PartnerTag = cart.Items, cart.PartnerTag
 	}
-	stock, err := s.store.ProductStocks(ctx, productIDs(items))
+	stock, err := s.Store.ProductStocks(ctx, productIDs(items))
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +178,7 @@ func (s *Service) CartSummary(ctx context.Context, shopCode, token string) (Cart
 	if sum.Taxed, err = money.Zero(c.shop.Currency); err != nil {
 		return sum, err
 	}
-	cart, _, err := s.findCart(ctx, s.store, c.shop.ID, token)
+	cart, _, err := s.findCart(ctx, s.Store, c.shop.ID, token)
 	if err != nil || cart == nil {
 		return sum, err
 	}
@@ -229,7 +237,7 @@ func (s *Service) cartOp(ctx context.Context, shopCode, token string, create boo
 		return token, err
 	}
 	newTok := token
-	err = s.store.InTx(ctx, func(tx *store.Store) error {
+	err = s.Store.InTx(ctx, func(tx *store.Store) error {
 		cart, cs, err := s.findCart(ctx, tx, c.shop.ID, token)
 		if err != nil {
 			return err
@@ -247,6 +255,7 @@ func (s *Service) cartOp(ctx context.Context, shopCode, token string, create boo
 		if err := fn(tx, c, cart, &cs); err != nil {
 			return err
 		}
+
 		if cart.State, err = json.Marshal(cs); err != nil {
 			return err
 		}
@@ -313,6 +322,7 @@ func addItem(ctx context.Context, tx *store.Store, c *catalogue, cart *store.Car
 		return err
 	}
 	cart.Items = setQty(cart.Items, p.ID, total)
+	cs.itemsChanged()
 	return nil
 }
 
@@ -366,6 +376,7 @@ func (s *Service) SetQuantities(ctx context.Context, shopCode, token string, v c
 		if len(refused) > 0 {
 			return errRefused
 		}
+		cs.itemsChanged()
 		return nil
 	})
 	if errors.Is(err, errRefused) {
@@ -394,11 +405,12 @@ func sortedCodes(m map[string]int) []string {
 
 // RemoveFromCart removes a product from the cart.
 func (s *Service) RemoveFromCart(ctx context.Context, shopCode, token, code string) error {
-	_, err := s.cartOp(ctx, shopCode, token, false, func(tx *store.Store, c *catalogue, cart *store.Cart, _ *cartState) error {
+	_, err := s.cartOp(ctx, shopCode, token, false, func(tx *store.Store, c *catalogue, cart *store.Cart, cs *cartState) error {
 		p := c.byCode[code]
 		if p == nil {
 			return unknown(code)
 		}
+		cs.itemsChanged()
 		return tx.DeleteCartItem(ctx, cart.ID, p.ID)
 	})
 	return ignoreNoCart(err)
@@ -406,7 +418,8 @@ func (s *Service) RemoveFromCart(ctx context.Context, shopCode, token, code stri
 
 // ClearCart empties the cart.
 func (s *Service) ClearCart(ctx context.Context, shopCode, token string) error {
-	_, err := s.cartOp(ctx, shopCode, token, false, func(tx *store.Store, _ *catalogue, cart *store.Cart, _ *cartState) error {
+	_, err := s.cartOp(ctx, shopCode, token, false, func(tx *store.Store, _ *catalogue, cart *store.Cart, cs *cartState) error {
+		cs.itemsChanged()
 		return tx.ClearCart(ctx, cart.ID)
 	})
 	return ignoreNoCart(err)
@@ -494,7 +507,7 @@ func (s *Service) PasscodeUnlocked(ctx context.Context, shopCode, token, code st
 	if token == "" || p == nil || p.PasscodeHash == "" {
 		return false, nil
 	}
-	_, cs, err := s.findCart(ctx, s.store, c.shop.ID, token)
+	_, cs, err := s.findCart(ctx, s.Store, c.shop.ID, token)
 	if err != nil {
 		return false, err
 	}

@@ -48,7 +48,7 @@ func (s *Service) Version(ctx context.Context) (int64, error) {
 	if time.Since(c.checkedAt) < versionCheckEvery {
 		return c.version, nil
 	}
-	v, err := s.store.CatalogVersion(ctx)
+	v, err := s.Store.CatalogVersion(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -81,22 +81,22 @@ func (s *Service) catalogue(ctx context.Context, code string) (*catalogue, error
 }
 
 func (s *Service) loadCatalogue(ctx context.Context, code string) (*catalogue, error) {
-	sh, err := s.store.ShopByCode(ctx, code)
+	sh, err := s.Store.ShopByCode(ctx, code)
 	if err != nil {
 		return nil, err
 	}
 	if !sh.Enabled {
 		return nil, fmt.Errorf("shop %s is closed: %w", code, ErrNotFound)
 	}
-	cats, err := s.store.Categories(ctx, sh.CatalogID)
+	cats, err := s.Store.Categories(ctx, sh.CatalogID)
 	if err != nil {
 		return nil, err
 	}
-	products, err := s.store.Products(ctx, sh.CatalogID)
+	products, err := s.Store.Products(ctx, sh.CatalogID)
 	if err != nil {
 		return nil, err
 	}
-	classes, err := s.store.TaxClasses(ctx)
+	classes, err := s.Store.TaxClasses(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -33,12 +33,12 @@ type checkout struct {
 	// Rev changes whenever the cart or the checkout changes. Forms carry
 	// it; a form posted with an older Rev (a replayed or stale page) is
 	// refused.
-	Rev          int                              `json:"rev,omitempty"`
-	Answers      map[string][]map[string]string   `json:"answers,omitempty"`      // product code → per unit
+	Rev          int                               `json:"rev,omitempty"`
+	Answers      map[string][]map[string]string    `json:"answers,omitempty"`      // product code → per unit
 	Participants map[string][]customer.Participant `json:"participants,omitempty"` // product code → per seat
-	Contact      *customer.Contact                `json:"contact,omitempty"`
-	Invoicing    *customer.Invoicing              `json:"invoicing,omitempty"`
-	CustomerID   int64                            `json:"customer_id,omitempty"`
+	Contact      *customer.Contact                 `json:"contact,omitempty"`
+	Invoicing    *customer.Invoicing               `json:"invoicing,omitempty"`
+	CustomerID   int64                             `json:"customer_id,omitempty"`
 	// AsGuest: the contact e-mail belongs to an account and the visitor
 	// chose to go on without signing in (rule C4): nothing stored about
 	// that account changes, the order keeps what was typed.
@@ -207,7 +207,7 @@ func (s *Service) Checkout(ctx context.Context, shopCode, token, lang, step stri
 	if err != nil {
 		return nil, err
 	}
-	cart, cs, err := s.findCart(ctx, s.store, c.shop.ID, token)
+	cart, cs, err := s.findCart(ctx, s.Store, c.shop.ID, token)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +244,7 @@ func (s *Service) Checkout(ctx context.Context, shopCode, token, lang, step stri
 	case bound != nil:
 		v.Contact, v.Inv = bound.Contact, bound.Invoicing // C5: prefill from the account
 	case b.UserRef != "":
-		if u, err := s.lms.UserByRef(ctx, b.UserRef); err == nil {
+		if u, err := s.LMS.UserByRef(ctx, b.UserRef); err == nil {
 			v.Contact = customer.Contact{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, City: u.City,
 				Country: u.Country, Organisation: u.Institution, Phone: u.Phone} // C5 without a customer yet: the profile
 		} else if !errors.Is(err, lms.ErrNoUser) {
@@ -259,7 +259,7 @@ func (s *Service) boundCustomer(ctx context.Context, shopID int64, b Buyer) (*cu
 	if b.UserRef == "" {
 		return nil, nil
 	}
-	c, err := s.store.CustomerByUser(ctx, shopID, b.UserRef)
+	c, err := s.Store.CustomerByUser(ctx, shopID, b.UserRef)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -296,7 +296,7 @@ func (s *Service) NextStep(ctx context.Context, shopCode, token string) (string,
 	if err != nil {
 		return "", err
 	}
-	cart, cs, err := s.findCart(ctx, s.store, c.shop.ID, token)
+	cart, cs, err := s.findCart(ctx, s.Store, c.shop.ID, token)
 	if err != nil {
 		return "", err
 	}
@@ -518,7 +518,7 @@ var errKnown = errors.New("checkout: e-mail has an account")
 // emailKnown reports whether an e-mail belongs to an LMS account or to a
 // customer bound to one.
 func (s *Service) emailKnown(ctx context.Context, tx *store.Store, shopID int64, email string) (bool, error) {
-	users, err := s.lms.UsersByEmail(ctx, email)
+	users, err := s.LMS.UsersByEmail(ctx, email)
 	if err != nil {
 		return false, err
 	}

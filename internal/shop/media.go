@@ -8,5 +8,5 @@ import (
 
 // Media returns a stored file (product picture, leaflet) by key.
 func (s *Service) Media(ctx context.Context, key string) (*store.Media, error) {
-	return s.store.Media(ctx, key)
+	return s.Store.Media(ctx, key)
 }

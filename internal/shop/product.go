@@ -119,7 +119,7 @@ type SitemapEntry struct {
 // Sitemap returns the paths of every open shop's pages an anonymous
 // visitor can see: shop homes, visible categories, listed products.
 func (s *Service) Sitemap(ctx context.Context) ([]SitemapEntry, error) {
-	shops, err := s.store.Shops(ctx)
+	shops, err := s.Store.Shops(ctx)
 	if err != nil {
 		return nil, err
 	}

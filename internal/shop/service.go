@@ -6,8 +6,12 @@ package shop
 
 import (
 	"log/slog"
+	"net/url"
 
 	"courseshop/internal/lms"
+	"courseshop/internal/mail"
+	"courseshop/internal/order/orders"
+	"courseshop/internal/payment"
 	"courseshop/internal/store"
 )
 
@@ -15,15 +19,27 @@ import (
 // visible to the asker, which must look the same).
 var ErrNotFound = store.ErrNotFound
 
-// Service is the shop's application layer.
-type Service struct {
-	store *store.Store
-	lms   lms.Connector
-	log   *slog.Logger
-	cat   catalogues
+// Deps are what the service works with.
+type Deps struct {
+	Store    *store.Store
+	LMS      lms.Connector
+	Outbox   *mail.Outbox
+	Payments *payment.Registry
+	Orders   *orders.Service
+	Log      *slog.Logger
+	// BaseURL is the shop's public address, for the links in mails.
+	BaseURL *url.URL
+	// SalesEmail receives the sales team's notifications; empty: none.
+	SalesEmail string
 }
 
-// New returns the service over st, with conn as the learning platform.
-func New(st *store.Store, conn lms.Connector, log *slog.Logger) *Service {
-	return &Service{store: st, lms: conn, log: log}
+// Service is the shop's application layer.
+type Service struct {
+	Deps
+	cat catalogues
+}
+
+// New returns the service.
+func New(d Deps) *Service {
+	return &Service{Deps: d}
 }

@@ -16,7 +16,7 @@ const PageSize = 48
 
 // Shops returns the open shops.
 func (s *Service) Shops(ctx context.Context) ([]*catalog.Shop, error) {
-	return s.store.Shops(ctx)
+	return s.Store.Shops(ctx)
 }
 
 // CategoryNode is a visible category with its visible children.

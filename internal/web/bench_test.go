@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,7 +10,6 @@ import (
 
 	"courseshop/internal/catalog"
 	"courseshop/internal/demo"
-	"courseshop/internal/lms/local"
 	"courseshop/internal/shop"
 	"courseshop/internal/testkit"
 )
@@ -25,7 +22,7 @@ func benchHandler(b *testing.B) (http.Handler, *shop.Service) {
 		b.Fatal(err)
 	}
 	base, _ := url.Parse("http://127.0.0.1")
-	return newHandler(b, st, base, 1<<20), shop.New(st, local.New(st), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return newHandler(b, st, base, 1<<20), newService(b, st, base)
 }
 
 func get(b *testing.B, h http.Handler, path string) {

@@ -68,7 +68,7 @@ func (s *Server) cartPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderCart(w http.ResponseWriter, r *http.Request, status int, typed, errs map[string]string) error {
 	l := s.localizer(r)
 	shopCode := r.PathValue("shop")
-	cv, err := s.Shop.Cart(r.Context(), shopCode, cartToken(r, shopCode), l.Lang(), visitor(r))
+	cv, err := s.Shop.Cart(r.Context(), shopCode, cartToken(r, shopCode), l.Lang(), s.visitor(r))
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (s *Server) cartAdd(w http.ResponseWriter, r *http.Request) error {
 	if convErr != nil {
 		return s.productError(w, r, l, productView{Quantity: typed, Error: l.T("cart.quantity_invalid")})
 	}
-	token, err := s.Shop.AddToCart(r.Context(), shopCode, cartToken(r, shopCode), visitor(r), code, qty)
+	token, err := s.Shop.AddToCart(r.Context(), shopCode, cartToken(r, shopCode), s.visitor(r), code, qty)
 	var refusal *catalog.Refusal
 	switch {
 	case errors.As(err, &refusal):
@@ -120,7 +120,7 @@ func (s *Server) cartAdd(w http.ResponseWriter, r *http.Request) error {
 // productName is the name of a product of the request's shop, for
 // messages; the code when it cannot be found.
 func (s *Server) productName(r *http.Request, l *i18n.Localizer, code string) string {
-	pp, err := s.Shop.ProductPage(r.Context(), r.PathValue("shop"), code, l.Lang(), visitor(r), false)
+	pp, err := s.Shop.ProductPage(r.Context(), r.PathValue("shop"), code, l.Lang(), s.visitor(r), false)
 	if err != nil {
 		return code
 	}
@@ -164,7 +164,7 @@ func (s *Server) cartUpdate(w http.ResponseWriter, r *http.Request) error {
 		qty[code] = n
 	}
 	if len(errs) == 0 {
-		refused, err := s.Shop.SetQuantities(r.Context(), shopCode, cartToken(r, shopCode), visitor(r), qty)
+		refused, err := s.Shop.SetQuantities(r.Context(), shopCode, cartToken(r, shopCode), s.visitor(r), qty)
 		if err != nil {
 			return err
 		}
@@ -268,7 +268,7 @@ func (s *Server) cartImport(w http.ResponseWriter, r *http.Request) error {
 		}
 		items = append(items, shop.ImportItem{Code: code, Quantity: n})
 	}
-	token, refused, err := s.Shop.ImportToCart(r.Context(), shopCode, cartToken(r, shopCode), visitor(r), items, partner)
+	token, refused, err := s.Shop.ImportToCart(r.Context(), shopCode, cartToken(r, shopCode), s.visitor(r), items, partner)
 	if err != nil {
 		return err
 	}

@@ -23,5 +23,16 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /shop/{shop}/cart/clear", s.handle(s.cartClear))
 	mux.Handle("GET /shop/{shop}/import", s.handle(s.cartImport))
 
+	mux.Handle("GET /shop/{shop}/signin", s.handle(s.signinPage))
+	mux.Handle("POST /shop/{shop}/signin", s.handle(s.signin))
+	mux.Handle("POST /shop/{shop}/signout", s.handle(s.signout))
+	mux.Handle("POST /shop/{shop}/signin/link", s.handle(s.signinLinkRequest))
+	mux.Handle("GET /shop/{shop}/signin/link/{token}", s.handle(s.signinLink))
+
+	mux.Handle("GET /shop/{shop}/checkout", s.handle(s.checkoutStart))
+	mux.Handle("GET /shop/{shop}/checkout/{step}", s.handle(s.checkoutPage))
+	mux.Handle("POST /shop/{shop}/checkout/{step}", s.handle(s.checkoutSubmit))
+	mux.Handle("GET /shop/{shop}/orders/{number}", s.handle(s.orderPage))
+
 	mux.Handle("/", s.handle(func(http.ResponseWriter, *http.Request) error { return errNotFound }))
 }

@@ -36,6 +36,7 @@ type Server struct {
 	sessions      *scs.SessionManager
 	cache         *pageCache
 	passcodeLimit *limiter
+	signinLimit   *limiter
 }
 
 // New returns the server for deps.
@@ -49,7 +50,8 @@ func New(d Deps) *Server {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = d.BaseURL.Scheme == "https"
 	sm.Cookie.Path = "/"
-	return &Server{Deps: d, sessions: sm, cache: newPageCache(5000), passcodeLimit: newLimiter(20, 10*time.Minute)}
+	return &Server{Deps: d, sessions: sm, cache: newPageCache(5000),
+		passcodeLimit: newLimiter(20, 10*time.Minute), signinLimit: newLimiter(10, time.Minute)}
 }
 
 // Handler returns the complete HTTP handler with its middleware.

@@ -16,7 +16,10 @@ import (
 	"courseshop/internal/demo"
 	"courseshop/internal/i18n"
 	"courseshop/internal/lms/local"
+	"courseshop/internal/mail"
 	"courseshop/internal/metrics"
+	"courseshop/internal/order/orders"
+	"courseshop/internal/payment"
 	"courseshop/internal/shop"
 	"courseshop/internal/store"
 	"courseshop/internal/testkit"
@@ -74,8 +77,21 @@ func newHandler(tb testing.TB, st *store.Store, base *url.URL, maxBody int64) ht
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return web.New(web.Deps{Store: st, Shop: shop.New(st, local.New(st), log), I18n: cat, Views: views, Metrics: metrics.New(),
+	return web.New(web.Deps{Store: st, Shop: newService(tb, st, base), I18n: cat, Views: views, Metrics: metrics.New(),
 		Log: log, BaseURL: base, MaxBodyBytes: maxBody}).Handler()
+}
+
+// newService is the shop service of a node, with a captured mail outbox.
+func newService(tb testing.TB, st *store.Store, base *url.URL) *shop.Service {
+	tb.Helper()
+	mails, err := mail.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	modes := payment.NewRegistry(payment.Builtin()...)
+	return shop.New(shop.Deps{Store: st, LMS: local.New(st), Outbox: mail.NewOutbox(mails, true), Payments: modes,
+		Orders: orders.New(st, modes, orders.Options{}), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		BaseURL: base, SalesEmail: "sales@example.com"})
 }
 
 // scenario is one request and what its response must (not) contain.
@@ -271,7 +287,8 @@ func (ts *testServer) cartPartner(t *testing.T, b *browser) string {
 			token = c.Value
 		}
 	}
-	cv, err := shop.New(ts.store, local.New(ts.store), slog.New(slog.NewTextHandler(io.Discard, nil))).Cart(context.Background(), "s", token, "en", catalog.Visitor{})
+	base, _ := url.Parse(ts.URL)
+	cv, err := newService(t, ts.store, base).Cart(context.Background(), "s", token, "en", catalog.Visitor{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,22 @@ import (
 	"courseshop/internal/web/view"
 )
 
-// visitor is who the request comes from, for the sales rules. Everyone is
-// an anonymous guest until customers can sign in.
-func visitor(*http.Request) catalog.Visitor { return catalog.Visitor{} }
+// buyer is who the request comes from in its shop: a guest, or the LMS
+// user signed in to that shop.
+func (s *Server) buyer(r *http.Request) shop.Buyer {
+	return shop.Buyer{UserRef: s.sessions.GetString(r.Context(), sessionUser(r.PathValue("shop")))}
+}
+
+// visitor is the buyer as the sales rules see them. A failure to read the
+// customer record counts as "not a customer": it only narrows offers.
+func (s *Server) visitor(r *http.Request) catalog.Visitor {
+	v, err := s.Shop.Visitor(r.Context(), r.PathValue("shop"), s.buyer(r))
+	if err != nil {
+		infoOf(r.Context()).log.Warn("visitor", "error", err)
+		return catalog.Visitor{SignedIn: s.buyer(r).UserRef != ""}
+	}
+	return v
+}
 
 // pageNumber reads ?page=, defaulting to 1; garbage is a 404 like a page
 // past the end.
@@ -41,13 +54,17 @@ func (s *Server) shopPage(w http.ResponseWriter, r *http.Request, name string, b
 		return err
 	}
 	key := l.Lang() + " " + r.URL.RequestURI()
-	cacheable := !visitor(r).SignedIn
+	// Pages of signed-in buyers depend on who they are: never cached.
+	cacheable := s.buyer(r).UserRef == ""
 	if p, ok := s.cache.get(version, key); ok && cacheable {
 		return s.writeShopPage(w, r, shopCode, http.StatusOK, p)
 	}
 	page, err := build(l)
 	if err != nil {
 		return err
+	}
+	if !cacheable {
+		s.withAccount(r, page)
 	}
 	head, tail, err := s.Views.RenderSplit(name, page)
 	if err != nil {
@@ -62,6 +79,7 @@ func (s *Server) shopPage(w http.ResponseWriter, r *http.Request, name string, b
 
 // renderShop renders a shop page that is never cached (cart, form errors).
 func (s *Server) renderShop(w http.ResponseWriter, r *http.Request, status int, name string, page *view.Page) error {
+	s.withAccount(r, page)
 	head, tail, err := s.Views.RenderSplit(name, page)
 	if err != nil {
 		return err
@@ -109,7 +127,7 @@ func (s *Server) shopHome(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.shopPage(w, r, "shop", func(l *i18n.Localizer) (*view.Page, error) {
-		home, err := s.Shop.ShopHome(r.Context(), r.PathValue("shop"), l.Lang(), visitor(r), page)
+		home, err := s.Shop.ShopHome(r.Context(), r.PathValue("shop"), l.Lang(), s.visitor(r), page)
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +147,7 @@ func (s *Server) category(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.shopPage(w, r, "category", func(l *i18n.Localizer) (*view.Page, error) {
-		cp, err := s.Shop.CategoryPage(r.Context(), r.PathValue("shop"), r.PathValue("alias"), l.Lang(), visitor(r), page)
+		cp, err := s.Shop.CategoryPage(r.Context(), r.PathValue("shop"), r.PathValue("alias"), l.Lang(), s.visitor(r), page)
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +190,7 @@ func (s *Server) product(w http.ResponseWriter, r *http.Request) error {
 
 // productPage builds the product page with what the buyer typed.
 func (s *Server) productPage(r *http.Request, l *i18n.Localizer, pv productView, unlocked bool) (*view.Page, error) {
-	pp, err := s.Shop.ProductPage(r.Context(), r.PathValue("shop"), productCode(r), l.Lang(), visitor(r), unlocked)
+	pp, err := s.Shop.ProductPage(r.Context(), r.PathValue("shop"), productCode(r), l.Lang(), s.visitor(r), unlocked)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +221,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		q = q[:100]
 	}
 	return s.shopPage(w, r, "search", func(l *i18n.Localizer) (*view.Page, error) {
-		sp, err := s.Shop.Search(r.Context(), r.PathValue("shop"), q, l.Lang(), visitor(r), page)
+		sp, err := s.Shop.Search(r.Context(), r.PathValue("shop"), q, l.Lang(), s.visitor(r), page)
 		if err != nil {
 			return nil, err
 		}

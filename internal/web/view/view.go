@@ -12,12 +12,12 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 
 	"courseshop/internal/catalog"
 	"courseshop/internal/i18n"
 	"courseshop/internal/money"
+	"courseshop/internal/pricing"
 )
 
 //go:embed templates
@@ -33,6 +33,7 @@ type Page struct {
 	RequestID   string
 	Shop        *catalog.Shop // set on a shop's pages: header with search and mini-cart
 	Query       string        // the search box's value
+	Account     string        // the signed-in buyer's name, if any
 	Flashes     []Flash
 	Data        any
 }
@@ -53,6 +54,7 @@ func (p *Page) Lang() string { return p.L.Lang() }
 
 // Engine holds the parsed pages and static assets.
 type Engine struct {
+	countries map[string][]Country
 	pages     map[string]*template.Template
 	fragments *template.Template // the shared templates alone
 	assets    map[string]asset
@@ -66,16 +68,20 @@ func newEngine(templates fs.FS) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("view: static assets: %w", err)
 	}
-	e := &Engine{pages: map[string]*template.Template{}, assets: assets}
+	e := &Engine{pages: map[string]*template.Template{}, assets: assets, countries: countryLists()}
 	funcs := template.FuncMap{
-		"asset":    e.AssetURL,
-		"money":    func(m money.Money, lang string) string { return m.Format(lang) },
-		"langs":    i18n.Languages,
-		"inc":      func(i int) int { return i + 1 },
-		"dec":      func(i int) int { return i - 1 },
-		"percent":  percent,
-		"minicart": func() template.HTML { return miniCartMarker },
-		"dict":     dict,
+		"asset":     e.AssetURL,
+		"money":     func(m money.Money, lang string) string { return m.Format(lang) },
+		"langs":     i18n.Languages,
+		"inc":       func(i int) int { return i + 1 },
+		"dec":       func(i int) int { return i - 1 },
+		"percent":   pricing.FormatRate,
+		"minicart":  func() template.HTML { return miniCartMarker },
+		"dict":      dict,
+		"lower":     func(s any) string { return strings.ToLower(fmt.Sprint(s)) },
+		"countries": func(lang string) []Country { return e.countries[lang] },
+		"field":     func(parts ...any) string { return fieldName(parts) },
+		"options":   fieldOptions,
 	}
 	shared, err := fs.Glob(templates, "templates/*.html")
 	if err != nil {
@@ -135,6 +141,35 @@ func (e *Engine) RenderFragment(w io.Writer, name string, data any) error {
 	return e.fragments.ExecuteTemplate(w, name, data)
 }
 
+// fieldName joins the parts of an indexed form field name with "|", as
+// the checkout forms name per-unit fields ("a|CODE|0|name").
+func fieldName(parts []any) string {
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte('|')
+		}
+		fmt.Fprint(&b, p)
+	}
+	return b.String()
+}
+
+// option is a select field's choice in one language.
+type option struct{ Value, Label string }
+
+// fieldOptions returns the choices of a required-data field in lang.
+func fieldOptions(f catalog.Field, lang string) []option {
+	out := make([]option, len(f.Options))
+	for i, o := range f.Options {
+		label := o.Label[lang]
+		if label == "" {
+			label = o.Value
+		}
+		out[i] = option{Value: o.Value, Label: label}
+	}
+	return out
+}
+
 // dict builds a map from key/value pairs, to pass several values to a
 // shared template.
 func dict(kv ...any) (map[string]any, error) {
@@ -150,15 +185,6 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
-}
-
-// percent formats basis points as a percentage: 2000 → "20", 550 → "5.5".
-func percent(bp int64) string {
-	s := strconv.FormatInt(bp/100, 10)
-	if frac := bp % 100; frac != 0 {
-		s += "." + strings.TrimRight(fmt.Sprintf("%02d", frac), "0")
-	}
-	return s
 }
 
 // Render writes page name with status. The page is rendered into a buffer

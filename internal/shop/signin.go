@@ -1,0 +1,108 @@
+package shop
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"time"
+
+	"courseshop/internal/catalog"
+	"courseshop/internal/lms"
+	"courseshop/internal/mail"
+	"courseshop/internal/mailaddr"
+	"courseshop/internal/store"
+)
+
+// SignIn checks a buyer's credentials with the shop's learning platform
+// and returns the account.
+func (s *Service) SignIn(ctx context.Context, shopCode, login, password string) (*lms.User, error) {
+	if _, err := s.catalogue(ctx, shopCode); err != nil {
+		return nil, err
+	}
+	return s.LMS.CheckCredentials(ctx, login, password)
+}
+
+// Visitor returns how the sales rules see the buyer of a shop: signed in
+// or not, and already a customer (bound) or not.
+func (s *Service) Visitor(ctx context.Context, shopCode string, b Buyer) (catalog.Visitor, error) {
+	if b.UserRef == "" {
+		return catalog.Visitor{}, nil
+	}
+	c, err := s.catalogue(ctx, shopCode)
+	if err != nil {
+		return catalog.Visitor{}, err
+	}
+	cust, err := s.Store.CustomerByUser(ctx, c.shop.ID, b.UserRef)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return catalog.Visitor{}, err
+	}
+	return b.visitor(cust != nil), nil
+}
+
+// Account returns the signed-in buyer's LMS account, for the header.
+func (s *Service) Account(ctx context.Context, b Buyer) (*lms.User, error) {
+	return s.LMS.UserByRef(ctx, b.UserRef)
+}
+
+// Sign-in links: how long one lives, and how many an address may ask for
+// per hour (each is a mail: the limit keeps the shop from being used to
+// flood someone's inbox).
+const (
+	SigninLinkLifetime = 15 * time.Minute
+	signinLinksPerHour = 3
+)
+
+// ErrTooManyLinks is returned when an address asked for too many sign-in
+// links lately.
+var ErrTooManyLinks = errors.New("too many sign-in links asked for this address")
+
+// RequestSigninLink mails a one-time sign-in link to the account holding
+// email, if there is one. The answer is the same whether or not there is
+// an account, so the form tells nobody which addresses have one. The token
+// travels only in the mail; the database keeps its hash.
+func (s *Service) RequestSigninLink(ctx context.Context, shopCode, email, lang, next string) error {
+	c, err := s.catalogue(ctx, shopCode)
+	if err != nil {
+		return err
+	}
+	users, err := s.LMS.UsersByEmail(ctx, email)
+	if err != nil || len(users) == 0 {
+		return err
+	}
+	return s.Store.InTx(ctx, func(tx *store.Store) error {
+		n, err := tx.CountSigninTokens(ctx, c.shop.ID, email, time.Now().Add(-time.Hour))
+		if err != nil {
+			return err
+		}
+		if n >= signinLinksPerHour {
+			return ErrTooManyLinks
+		}
+		token := newToken()
+		if err := tx.CreateSigninToken(ctx, hashToken(token), store.SigninToken{ShopID: c.shop.ID, EmailNorm: mailaddr.Normalize(email),
+			LMSUserRef: users[0].Ref, ExpiresAt: time.Now().Add(SigninLinkLifetime)}); err != nil {
+			return err
+		}
+		link := s.BaseURL.JoinPath("shop", c.shop.Code, "signin", "link", token)
+		if next != "" {
+			link.RawQuery = url.Values{"next": {next}}.Encode()
+		}
+		_, err = s.Outbox.Queue(ctx, tx, mail.KindSigninLink, lang, users[0].Email,
+			mail.SigninLink{ShopName: c.shop.Name, Link: link.String(), ExpiryMinutes: int(SigninLinkLifetime / time.Minute)},
+			mail.Ref{Type: "lms_user", ID: users[0].Ref}, c.shop.ID)
+		return err
+	})
+}
+
+// UseSigninLink consumes a one-time sign-in link and returns the account
+// it signs in. A used, expired or unknown link gives ErrNotFound.
+func (s *Service) UseSigninLink(ctx context.Context, shopCode, token string) (*lms.User, error) {
+	c, err := s.catalogue(ctx, shopCode)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.Store.UseSigninToken(ctx, c.shop.ID, hashToken(token))
+	if err != nil {
+		return nil, err
+	}
+	return s.LMS.UserByRef(ctx, t.LMSUserRef)
+}
