@@ -21,12 +21,12 @@ import (
 	"courseshop/internal/password"
 	"courseshop/internal/payment"
 	"courseshop/internal/shop"
-	"courseshop/internal/store"
 	"courseshop/internal/web"
 	"courseshop/internal/web/view"
 )
 
-// sweepEvery is how often expired sessions and carts are deleted.
+// sweepEvery is how often expired sessions, carts and stock holds are
+// cleaned up.
 const sweepEvery = 10 * time.Minute
 
 func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) error {
@@ -112,7 +112,17 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	// wait in the outbox for the next start.
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { sweep(bg, st, log) })
+	ords := svc.Orders
+	wg.Go(func() {
+		sweep(bg, log, map[string]func(context.Context) (int64, error){
+			"sessions": st.Sessions().DeleteExpired,
+			"carts":    st.DeleteExpiredCarts,
+			"order holds": func(ctx context.Context) (int64, error) {
+				n, err := ords.ExpireHolds(ctx, time.Now())
+				return int64(n), err
+			},
+		})
+	})
 	if !captured {
 		sender, err := mail.NewSender(st, mail.SMTP{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
 			Password: cfg.SMTP.Password, TLS: mail.TLSMode(cfg.SMTP.TLS), From: cfg.MailFrom}, mail.SenderOptions{Log: log})
@@ -168,9 +178,10 @@ func localURL(addr string) *url.URL {
 	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
 }
 
-// sweep deletes expired sessions and carts until ctx ends. Every node may
-// run it; the DELETEs are idempotent.
-func sweep(ctx context.Context, st *store.Store, log *slog.Logger) {
+// sweep runs the periodic clean-ups (expired sessions, carts, unpaid
+// orders' stock holds) until ctx ends. Every node may run them: each is
+// idempotent and safe against the others.
+func sweep(ctx context.Context, log *slog.Logger, jobs map[string]func(context.Context) (int64, error)) {
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
 	for {
@@ -178,14 +189,11 @@ func sweep(ctx context.Context, st *store.Store, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			for what, del := range map[string]func(context.Context) (int64, error){
-				"sessions": st.Sessions().DeleteExpired,
-				"carts":    st.DeleteExpiredCarts,
-			} {
-				if n, err := del(ctx); err != nil && ctx.Err() == nil {
+			for what, job := range jobs {
+				if n, err := job(ctx); err != nil && ctx.Err() == nil {
 					log.Warn("sweep failed", slog.String("what", what), slog.Any("error", err))
 				} else if n > 0 {
-					log.Debug("expired rows deleted", slog.String("what", what), slog.Int64("count", n))
+					log.Info("expired items handled", slog.String("what", what), slog.Int64("count", n))
 				}
 			}
 		}
