@@ -64,7 +64,7 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	captured := cfg.SMTP == nil
 	modes := payment.NewRegistry(payment.Builtin()...)
 	svc := shop.New(shop.Deps{Store: st, LMS: local.New(st), Outbox: mail.NewOutbox(mails, captured), Payments: modes,
-		Orders: orders.New(st, modes, orders.Options{}), Log: log, BaseURL: baseURL, SalesEmail: cfg.SalesEmail})
+		Orders: orders.New(st, modes, orders.Options{DefaultHold: cfg.OrderHold}), Log: log, BaseURL: baseURL, SalesEmail: cfg.SalesEmail})
 
 	if cfg.Demo {
 		loaded, err := demo.Load(ctx, st)
@@ -104,7 +104,8 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	log.Info("courseshop is listening", slog.String("addr", addr), slog.String("url", baseURL.String()),
 		slog.String("engine", string(st.Engine())), slog.Bool("mail_captured", captured))
 	if cfg.Demo {
-		fmt.Fprintf(env.Stdout, "courseshop demo: open %s/shop/demo\nback-office administrator: %s / %s\n", baseURL, demo.AdminEmail, demo.AdminPassword)
+		fmt.Fprintf(env.Stdout, "courseshop demo: open %s/shop/demo\nback-office administrator: %s / %s\nlearner (shop sign-in): %s / %s\ne-mails are captured in the outbox, not sent\n",
+			baseURL, demo.AdminEmail, demo.AdminPassword, demo.LearnerEmail, demo.LearnerPassword)
 	}
 
 	// Background work runs until the HTTP server has drained, then stops

@@ -26,6 +26,7 @@ type Config struct {
 	LogLevel        slog.Level
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	OrderHold       time.Duration
 	Metrics         bool
 	SMTP            *SMTPServer // nil: no mail server, mails stay captured in the outbox
 	MailFrom        string
@@ -238,6 +239,13 @@ func build(values map[string]*value) (Config, error) {
 			bad("max-body", "want a number of bytes, at least 1024")
 		}
 		c.MaxBodyBytes = n
+	}
+	if s, ok := get("order-hold"); ok {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Minute {
+			bad("order-hold", "want a duration of at least 1m, such as 336h")
+		}
+		c.OrderHold = d
 	}
 	if s, ok := get("shutdown-timeout"); ok {
 		d, err := time.ParseDuration(s)

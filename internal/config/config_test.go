@@ -30,7 +30,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.Addr != "127.0.0.1:8080" || c.DB != "sqlite:courseshop.db" || c.Demo || !c.Metrics ||
 		c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || c.MaxBodyBytes != 1<<20 ||
-		c.ShutdownTimeout != 15*time.Second || c.BaseURL != nil {
+		c.ShutdownTimeout != 15*time.Second || c.BaseURL != nil || c.OrderHold != 14*24*time.Hour {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -83,6 +83,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad format", "migrate", []string{"--log-format", "xml"}, nil, "want text or json"},
 		{"bad body", "serve", []string{"--max-body", "12"}, nil, "at least 1024"},
 		{"bad timeout", "serve", []string{"--shutdown-timeout", "soon"}, nil, "positive duration"},
+		{"bad hold", "serve", []string{"--order-hold", "5s"}, nil, "at least 1m"},
 		{"bad base url", "serve", []string{"--base-url", "shop.example.com"}, nil, "absolute http or https URL"},
 		{"admin half set", "serve", nil, map[string]string{"COURSESHOP_ADMIN_EMAIL": "a@b.c"}, "must be set together"},
 		{"secret twice", "serve", nil, map[string]string{"COURSESHOP_DB": "sqlite:x", "COURSESHOP_DB_FILE": "/f"}, "set COURSESHOP_DB or COURSESHOP_DB_FILE, not both"},

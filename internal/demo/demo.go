@@ -13,14 +13,18 @@ import (
 
 	"courseshop/internal/catalogfile"
 	"courseshop/internal/lms"
+	"courseshop/internal/password"
 	"courseshop/internal/store"
 )
 
-// Admin credentials printed by `serve --demo`. They only ever exist in a
-// demo database.
+// Credentials printed by `serve --demo`: the back-office administrator and
+// a learner of the built-in LMS who can sign in to the shop. They only ever
+// exist in a demo database.
 const (
-	AdminEmail    = "admin@demo.courseshop.test"
-	AdminPassword = "demo-admin-2026"
+	AdminEmail      = "admin@demo.courseshop.test"
+	AdminPassword   = "demo-admin-2026"
+	LearnerEmail    = "learner@demo.courseshop.test"
+	LearnerPassword = "demo-learner-2026"
 )
 
 //go:embed catalog.json courses.json media
@@ -48,6 +52,15 @@ func Load(ctx context.Context, st *store.Store) (bool, error) {
 			return err
 		}
 		if err := loadCourses(ctx, tx); err != nil {
+			return err
+		}
+		hash, err := password.Hash(LearnerPassword, password.Default())
+		if err != nil {
+			return err
+		}
+		learner := &store.LMSUser{User: lms.User{Username: "learner", Email: LearnerEmail, FirstName: "Camille", LastName: "Durand",
+			City: "Lyon", Country: "FR", Institution: "Demo Industries", Locale: "fr"}, PasswordHash: hash}
+		if err := tx.CreateLMSUser(ctx, learner); err != nil {
 			return err
 		}
 		loaded = true

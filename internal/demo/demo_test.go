@@ -24,6 +24,9 @@ func TestLoad(t *testing.T) {
 	if again, err := demo.Load(ctx, st); err != nil || again {
 		t.Fatalf("second Load = %v, %v; want a no-op", again, err)
 	}
+	if us, err := st.LMSUsersByEmail(ctx, demo.LearnerEmail); err != nil || len(us) != 1 {
+		t.Errorf("demo learner: %v, %v", us, err)
+	}
 	sh, err := st.ShopByCode(ctx, "demo")
 	if err != nil {
 		t.Fatal(err)
