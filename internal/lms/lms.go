@@ -1,6 +1,8 @@
-// Package lms describes the learning platform as the shop sees it. The
-// connectors (built-in "local", and Moodle) arrive with the production
-// engine; this package holds the records they share.
+// Package lms describes the learning platform as the shop sees it: the
+// Connector port that the checkout and the production handlers call, its
+// records, and its error classification. Two connectors implement it: the
+// built-in one (lms/local, data in the shop database) and Moodle's REST web
+// services (lms/moodle).
 package lms
 
 import (
@@ -51,10 +53,22 @@ type User struct {
 	Suspended   bool
 }
 
-// Connector is the shop's port to the learning platform. This first
-// version covers what checkout needs; the production engine adds
-// enrolments, roles, groups and course creation.
+// Accounts is the part of a connector that checkout uses: signing in and
+// finding accounts.
+type Accounts interface {
+	CheckCredentials(ctx context.Context, login, password string) (*User, error)
+	UsersByEmail(ctx context.Context, email string) ([]*User, error)
+	UserByRef(ctx context.Context, ref string) (*User, error)
+}
+
+// Connector is the shop's port to the learning platform. References (Ref)
+// are the platform's own identifiers as text. Every method fails with an
+// *Error that says whether trying again later may help.
 type Connector interface {
+	// SiteInfo describes the platform: name, version, what the shop's
+	// account may do. Used by `courseshop lms check`.
+	SiteInfo(ctx context.Context) (*Site, error)
+
 	// CheckCredentials returns the user whose login (username or
 	// e-mail) and password match, or ErrBadCredentials.
 	CheckCredentials(ctx context.Context, login, password string) (*User, error)
@@ -63,10 +77,155 @@ type Connector interface {
 	UsersByEmail(ctx context.Context, email string) ([]*User, error)
 	// UserByRef returns one account, or ErrNoUser.
 	UserByRef(ctx context.Context, ref string) (*User, error)
+	// CreateUser creates an account without a usable password (its owner
+	// sets one through a link) and returns it. A taken username gives
+	// ErrUsernameTaken.
+	CreateUser(ctx context.Context, u NewUser) (*User, error)
+	// UpdateProfile changes an account's names, city, country,
+	// institution, department and phone (never its credentials).
+	UpdateProfile(ctx context.Context, ref string, p Profile) error
+	// SetSuspended suspends or reactivates an account.
+	SetSuspended(ctx context.Context, ref string, suspended bool) error
+	// PasswordSetURL returns where the owner of a new account sets their
+	// password (a reset link of the platform).
+	PasswordSetURL(ctx context.Context, ref string) (string, error)
+
+	// Course finds a course by ID, IDNumber or Shortname (the first one
+	// set), or ErrNoCourse.
+	Course(ctx context.Context, c CourseRef) (*Course, error)
+	// CreateCourse creates a course, copying the content of template when
+	// it is set.
+	CreateCourse(ctx context.Context, c NewCourse, template *CourseRef) (*Course, error)
+	// CreateCategory creates a course category under parent (0: top).
+	CreateCategory(ctx context.Context, name, idnumber string, parent int64) (*Category, error)
+
+	// Enrol enrols (or re-enrols, updating the period) a user in a
+	// course with a role, through the course's manual enrolment.
+	Enrol(ctx context.Context, e Enrolment) error
+	// Unenrol removes a user's manual enrolment from a course.
+	Unenrol(ctx context.Context, userRef string, courseID int64) error
+	// AssignRole gives a user a role in a context; UnassignRole takes it
+	// back. Both are idempotent.
+	AssignRole(ctx context.Context, a RoleAssignment) error
+	UnassignRole(ctx context.Context, a RoleAssignment) error
+	// AddToGroup adds a user to the course group with that name, creating
+	// the group when it does not exist.
+	AddToGroup(ctx context.Context, courseID int64, group, userRef string) error
 }
 
-// Errors of connectors.
+// Site describes a learning platform.
+type Site struct {
+	Name    string
+	URL     string
+	Version string // e.g. "5.1.2" (Moodle release), "builtin"
+	// Functions are the web-service functions the shop's account may call
+	// (Moodle); nil for the built-in connector, which can do everything.
+	Functions []string
+	UserRef   string // the account the shop calls as
+}
+
+// NewUser is an account to create.
+type NewUser struct {
+	Username string
+	Email    string
+	Profile
+	Locale string
+}
+
+// Profile is what the shop may change of an account, on its verified
+// owner's word (rule C6).
+type Profile struct {
+	FirstName   string
+	LastName    string
+	City        string
+	Country     string
+	Institution string
+	Department  string
+	Phone       string
+}
+
+// CourseRef designates a course by one of its identifiers.
+type CourseRef struct {
+	ID        int64
+	IDNumber  string
+	Shortname string
+}
+
+// NewCourse is a course to create.
+type NewCourse struct {
+	Fullname   string
+	Shortname  string
+	IDNumber   string
+	CategoryID int64
+	Visible    bool
+}
+
+// Enrolment is a user's enrolment in a course for a period.
+type Enrolment struct {
+	UserRef   string
+	CourseID  int64
+	Role      string    // role shortname: "student", "editingteacher"…
+	Start     time.Time // zero: now
+	End       time.Time // zero: no end
+	Suspended bool
+}
+
+// ContextLevel is where a role applies.
+type ContextLevel string
+
+// Context levels of role assignments.
+const (
+	ContextSystem   ContextLevel = "system"
+	ContextCategory ContextLevel = "category"
+	ContextCourse   ContextLevel = "course"
+)
+
+// RoleAssignment is a role given to a user in a context.
+type RoleAssignment struct {
+	UserRef    string
+	Role       string // role shortname
+	Level      ContextLevel
+	InstanceID int64 // category or course ID; 0 for the system
+}
+
+// Error is a connector failure: the operation, the platform's own error
+// code and message, and whether trying again later may succeed (network
+// errors, timeouts, 5xx, the platform down) or not (a bad parameter, a
+// missing course, a missing permission).
+type Error struct {
+	Op        string
+	Code      string // e.g. Moodle's "invalidparameter", "webservicesnotenabled"
+	Message   string
+	Retryable bool
+	Err       error
+}
+
+func (e *Error) Error() string {
+	s := "lms: " + e.Op
+	if e.Code != "" {
+		s += ": " + e.Code
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Retryable reports whether err is worth trying again later.
+func Retryable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Retryable
+}
+
+// Errors of connectors, to test with errors.Is.
 var (
 	ErrBadCredentials = errors.New("lms: wrong login or password")
 	ErrNoUser         = errors.New("lms: no such user")
+	ErrNoCourse       = errors.New("lms: no such course")
+	ErrUsernameTaken  = errors.New("lms: username taken")
 )

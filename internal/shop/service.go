@@ -22,7 +22,7 @@ var ErrNotFound = store.ErrNotFound
 // Deps are what the service works with.
 type Deps struct {
 	Store    *store.Store
-	LMS      lms.Connector
+	LMS      lms.Accounts
 	Outbox   *mail.Outbox
 	Payments *payment.Registry
 	Orders   *orders.Service

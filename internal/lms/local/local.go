@@ -14,7 +14,7 @@ import (
 	"courseshop/internal/store"
 )
 
-// Connector implements lms.Connector over the shop database.
+// Connector implements the LMS port over the shop database.
 type Connector struct {
 	store *store.Store
 }
@@ -22,7 +22,7 @@ type Connector struct {
 // New returns the built-in connector.
 func New(st *store.Store) *Connector { return &Connector{store: st} }
 
-var _ lms.Connector = (*Connector)(nil)
+var _ lms.Accounts = (*Connector)(nil)
 
 // CheckCredentials accepts a username or an e-mail as login. A suspended
 // account, or one without a password, never signs in.
