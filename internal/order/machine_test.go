@@ -279,16 +279,6 @@ func TestDocumentedTable(t *testing.T) {
 	}
 }
 
-func TestTokens(t *testing.T) {
-	a, b := NewAccessToken(), NewAccessToken()
-	if a == b || len(a) != 43 {
-		t.Errorf("tokens %q %q", a, b)
-	}
-	if h := HashToken(a); len(h) != 64 || h == a || h != HashToken(a) {
-		t.Errorf("hash %q", h)
-	}
-}
-
 func TestOrderHelpers(t *testing.T) {
 	o := fixture(t, StatusPartial, 4000, ProductionDone)
 	if o.PaidInFull() || o.Due().Amount() != 6000 {

@@ -6,10 +6,6 @@
 package order
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -315,20 +311,4 @@ func (o *Order) ProductionFailed() bool {
 		}
 	}
 	return false
-}
-
-// NewAccessToken returns a fresh order access token: 32 bytes from the
-// system's secure random source, base64url without padding.
-func NewAccessToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // never fails: crypto/rand aborts the program instead
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// HashToken returns what the database keeps of an access token (hex
-// SHA-256), so that a leaked database hands out no usable order links.
-// The token has 256 random bits: a fast hash is enough.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }

@@ -2,16 +2,13 @@ package shop
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"courseshop/internal/bearer"
 	"courseshop/internal/catalog"
 	"courseshop/internal/money"
 	"courseshop/internal/password"
@@ -82,26 +79,13 @@ type CartSummary struct {
 	Taxed money.Money
 }
 
-// hashToken is how a cart token is stored: a leaked database does not
-// hand out usable cart cookies.
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-func newToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // findCart returns the cart of token in shop, or nil when there is none.
 func (s *Service) findCart(ctx context.Context, st *store.Store, shopID int64, token string) (*store.Cart, cartState, error) {
 	var cs cartState
 	if token == "" {
 		return nil, cs, nil
 	}
-	cart, err := st.CartByToken(ctx, shopID, hashToken(token))
+	cart, err := st.CartByToken(ctx, shopID, bearer.Hash(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, cs, nil
 	}
@@ -246,9 +230,9 @@ func (s *Service) cartOp(ctx context.Context, shopCode, token string, create boo
 			if !create {
 				return errNoCart
 			}
-			newTok = newToken()
+			newTok = bearer.New()
 			cart = &store.Cart{ShopID: c.shop.ID, ExpiresAt: time.Now().Add(CartLifetime)}
-			if err := tx.CreateCart(ctx, cart, hashToken(newTok)); err != nil {
+			if err := tx.CreateCart(ctx, cart, bearer.Hash(newTok)); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"courseshop/internal/bearer"
 	"courseshop/internal/catalog"
 	"courseshop/internal/lms"
 	"courseshop/internal/mail"
@@ -77,12 +78,12 @@ func (s *Service) RequestSigninLink(ctx context.Context, shopCode, email, lang, 
 		if n >= signinLinksPerHour {
 			return ErrTooManyLinks
 		}
-		token := newToken()
-		if err := tx.CreateSigninToken(ctx, hashToken(token), store.SigninToken{ShopID: c.shop.ID, EmailNorm: mailaddr.Normalize(email),
+		tok := bearer.New()
+		if err := tx.CreateSigninToken(ctx, bearer.Hash(tok), store.SigninToken{ShopID: c.shop.ID, EmailNorm: mailaddr.Normalize(email),
 			LMSUserRef: users[0].Ref, ExpiresAt: time.Now().Add(SigninLinkLifetime)}); err != nil {
 			return err
 		}
-		link := s.BaseURL.JoinPath("shop", c.shop.Code, "signin", "link", token)
+		link := s.BaseURL.JoinPath("shop", c.shop.Code, "signin", "link", tok)
 		if next != "" {
 			link.RawQuery = url.Values{"next": {next}}.Encode()
 		}
@@ -100,7 +101,7 @@ func (s *Service) UseSigninLink(ctx context.Context, shopCode, token string) (*l
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.Store.UseSigninToken(ctx, c.shop.ID, hashToken(token))
+	t, err := s.Store.UseSigninToken(ctx, c.shop.ID, bearer.Hash(token))
 	if err != nil {
 		return nil, err
 	}

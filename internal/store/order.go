@@ -290,7 +290,7 @@ func (s *Store) OrderByNumber(ctx context.Context, shopID int64, number string) 
 }
 
 // OrderByAccessToken returns the order whose access token hashes to
-// tokenHash (see order.HashToken).
+// tokenHash (see bearer.Hash).
 func (s *Store) OrderByAccessToken(ctx context.Context, tokenHash string) (*order.Order, error) {
 	return s.oneOrder(ctx, "order by token", `access_token = $1`, tokenHash)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"courseshop/internal/bearer"
 	"courseshop/internal/catalog"
 	"courseshop/internal/customer"
 	"courseshop/internal/money"
@@ -84,7 +85,7 @@ func ordSample(f ordFix, n string, qty int) *order.Order {
 	untaxed, _ := unit.Mul(int64(qty))
 	tax, _ := untaxed.ApplyRate(2000)
 	total, _ := untaxed.Add(tax)
-	return &order.Order{ShopID: f.shop.ID, Number: n, AccessTokenHash: order.HashToken("token-" + n), CustomerID: f.customer,
+	return &order.Order{ShopID: f.shop.ID, Number: n, AccessTokenHash: bearer.Hash("token-" + n), CustomerID: f.customer,
 		LMSUserRef: "lms:9", Status: order.StatusPlaced, Currency: "EUR",
 		Customer:  order.Identity{FirstName: "Ann", LastName: "Lee", Email: "ann@example.com", Country: "FR"},
 		Invoicing: &order.Identity{Organisation: "ACME", Department: "HR", VATNumber: "FR123", Address: "1 rue", City: "Paris", Country: "FR"},
@@ -131,7 +132,7 @@ func testOrderCreateAndLoad(t *testing.T, s *store.Store) {
 	for name, get := range map[string]func() (*order.Order, error){
 		"number": func() (*order.Order, error) { return s.OrderByNumber(ctx, f.shop.ID, "DEMO-2026-000001") },
 		"token": func() (*order.Order, error) {
-			return s.OrderByAccessToken(ctx, order.HashToken("token-DEMO-2026-000001"))
+			return s.OrderByAccessToken(ctx, bearer.Hash("token-DEMO-2026-000001"))
 		},
 	} {
 		got, err := get()

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"courseshop/internal/bearer"
 	"courseshop/internal/catalog"
 	"courseshop/internal/money"
 	"courseshop/internal/order"
@@ -222,8 +223,8 @@ func (s *Service) place(ctx context.Context, tx *store.Store, in PlaceInput) (*o
 		return nil, err
 	}
 	o.Number = OrderNumber(in.Shop.Code, year, n)
-	token := order.NewAccessToken()
-	o.AccessTokenHash = order.HashToken(token)
+	access := bearer.New()
+	o.AccessTokenHash = bearer.Hash(access)
 	first := order.Event{At: now, Actor: actor, To: order.StatusPlaced, Kind: order.EventPlaced, Message: "order placed",
 		Data: map[string]string{"payment_mode": mode.Name(), "total": o.Total.String(), "tax_country": country}}
 	if err := tx.CreateOrder(ctx, o, first); err != nil {
@@ -253,7 +254,7 @@ func (s *Service) place(ctx context.Context, tx *store.Store, in PlaceInput) (*o
 			return nil, err
 		}
 	}
-	o.AccessToken = token
+	o.AccessToken = access
 	return o, nil
 }
 
@@ -627,11 +628,11 @@ func (s *Service) Order(ctx context.Context, id int64) (*order.Order, error) {
 // OrderByToken returns the order whose access token is token (the plain
 // token from the order link). It does not check the shop: callers compare
 // o.ShopID with the shop of the URL.
-func (s *Service) OrderByToken(ctx context.Context, token string) (*order.Order, error) {
-	if token == "" {
+func (s *Service) OrderByToken(ctx context.Context, access string) (*order.Order, error) {
+	if access == "" {
 		return nil, fmt.Errorf("%w: empty order token", store.ErrNotFound)
 	}
-	return s.store.OrderByAccessToken(ctx, order.HashToken(token))
+	return s.store.OrderByAccessToken(ctx, bearer.Hash(access))
 }
 
 // Events returns the timeline of order id, oldest first.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"courseshop/internal/bearer"
 	"courseshop/internal/catalog"
 	"courseshop/internal/money"
 	"courseshop/internal/order"
@@ -209,7 +210,7 @@ func testTotals(t *testing.T, e *env) {
 	}
 
 	if o.Number != "DEMO-2026-000001" || o.Status != order.StatusPending || len(o.AccessToken) != 43 ||
-		o.AccessTokenHash != order.HashToken(o.AccessToken) || o.Test || o.InvoiceNumber != "" {
+		o.AccessTokenHash != bearer.Hash(o.AccessToken) || o.Test || o.InvoiceNumber != "" {
 		t.Errorf("order %s %s token %q test %v invoice %q", o.Number, o.Status, o.AccessToken, o.Test, o.InvoiceNumber)
 	}
 	if !o.HoldExpiresAt.Equal(e.clock.Now().Add(time.Hour)) {
