@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"courseshop/internal/catalog"
+	"courseshop/internal/customer"
 	"courseshop/internal/money"
 )
 
@@ -106,17 +107,9 @@ type Identity struct {
 // IsZero reports whether every field is empty.
 func (i Identity) IsZero() bool { return i == Identity{} }
 
-// Participant is a learner named by the buyer for a seat. Its fields are
-// those of customer.Participant, so one converts to the other.
-type Participant struct {
-	Role        string `json:"role,omitempty"`
-	FirstName   string `json:"first_name"`
-	LastName    string `json:"last_name"`
-	Email       string `json:"email"`
-	City        string `json:"city,omitempty"`
-	Institution string `json:"institution,omitempty"`
-	Phone       string `json:"phone,omitempty"`
-}
+// Participant is a learner named by the buyer for a seat, as the
+// checkout's participants step records it.
+type Participant = customer.Participant
 
 // ElementSnapshot is a bundle element as it was when the order was placed.
 type ElementSnapshot struct {

@@ -133,7 +133,7 @@ func (s *Service) PlaceOrder(ctx context.Context, shopCode, token, lang string, 
 				return fmt.Errorf("%w: %s", ErrStepSkipped, StepParticipants)
 			}
 			in.Lines = append(in.Lines, orders.PlaceLine{Product: p, Quantity: it.Quantity, Answers: co.Answers[p.Code],
-				Participants: participants(co.Participants[p.Code])})
+				Participants: co.Participants[p.Code]})
 			cartView.Lines = append(cartView.Lines, CartLine{Code: p.Code})
 		}
 		if len(c.terms(cartView, lang)) > 0 && !f.TermsAccepted {
@@ -184,14 +184,6 @@ func identity(c customer.Contact) order.Identity {
 func invoicingIdentity(i customer.Invoicing) order.Identity {
 	return order.Identity{FirstName: i.FirstName, LastName: i.LastName, Email: i.Email, Organisation: i.Organisation,
 		Department: i.Department, Address: i.Address, Zip: i.Zip, City: i.City, Country: i.Country, VATNumber: i.VATNumber}
-}
-
-func participants(ps []customer.Participant) []order.Participant {
-	out := make([]order.Participant, len(ps))
-	for i, p := range ps {
-		out[i] = order.Participant(p)
-	}
-	return out
 }
 
 // OrderLinkLifetime is how long the signed order link of a mail works.
