@@ -5,7 +5,9 @@
 //
 // Each of the -c virtual users has its own cookie jar and keep-alive
 // connection and runs the scenario in a loop: "catalogue" browses the shop
-// by following random links (see scenario_catalogue.go). Requests made
+// by following random links (see scenario_catalogue.go), "page" reloads the
+// target page, "checkout" buys one or two of the -products and pays with
+// -mode, as fast as it can (see scenario_checkout.go). Requests made
 // during -warmup are not recorded; the run then lasts -d, or until -n
 // measured requests. The target must be this machine (a loopback address)
 // unless -allow-remote is given.
@@ -13,11 +15,16 @@
 // Output, on stdout:
 //
 //	{"scenario":"catalogue","target":"...","concurrency":64,"duration":"10s","requests":123456,"errors":0,
-//	 "status":{"200":123456},"rps":"12345.6","p50_ms":"1.23","p90_ms":"2.50","p99_ms":"9.80","max_ms":"40.10"}
+//	 "status":{"200":123456},"rps":"12345.6","orders":0,"orders_per_s":"0.0",
+//	 "p50_ms":"1.23","p90_ms":"2.50","p99_ms":"9.80","max_ms":"40.10"}
 //
-// Errors are responses other than 2xx/3xx and requests without a response
-// (counted under "error" in status). Latencies are from sending a request to
-// reading its body, redirects included, exact nearest-rank percentiles over
+// Errors are responses other than 2xx/3xx, requests without a response
+// (counted under "error" in status), and the 2xx/3xx responses a scenario
+// did not expect (a checkout step redirecting to the wrong page). Orders
+// are the purchases whose order page answered 200 (0 for the scenarios that
+// buy nothing). Latencies are from sending a request to reading its body,
+// redirects included (the checkout scenario follows none: each of its
+// requests is measured on its own), exact nearest-rank percentiles over
 // every response.
 //
 // Exit status: 0 when the run completed (even with errors counted), 2 for
@@ -34,6 +41,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -61,6 +69,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "limit of one request (counted as an error when exceeded)")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the users' random walks (0: a new one each run)")
+	products := fs.String("products", defaultProducts, "checkout: comma-separated product codes to buy, one or two per order")
+	fs.StringVar(&cfg.Mode, "mode", defaultMode, "checkout: payment mode chosen at the review step")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -69,6 +79,16 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "shopload: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg.Products = splitList(*products)
+	if len(cfg.Products) == 0 {
+		fmt.Fprintln(stderr, "shopload: -products must list at least one product code")
+		return 2
+	}
+	cfg.Mode = strings.TrimSpace(cfg.Mode)
+	if cfg.Mode == "" {
+		fmt.Fprintln(stderr, "shopload: -mode must not be empty")
 		return 2
 	}
 
@@ -91,4 +111,17 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// splitList returns the non-empty, trimmed items of a comma-separated list,
+// without duplicates, in order.
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		item = strings.TrimSpace(item)
+		if item != "" && !slices.Contains(out, item) {
+			out = append(out, item)
+		}
+	}
+	return out
 }

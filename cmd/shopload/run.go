@@ -31,6 +31,8 @@ type Config struct {
 	Timeout     time.Duration // limit of one request, redirects and body included
 	AllowRemote bool          // allow a target that is not this machine
 	Seed        uint64        // seed of the users' random choices; 0 picks one
+	Products    []string      // product codes the checkout scenario buys
+	Mode        string        // payment mode the checkout scenario chooses
 }
 
 // Report is what a run prints: its settings, then its measurements.
@@ -115,6 +117,7 @@ type User struct {
 	Lang   string     // Accept-Language header
 	Rand   *rand.Rand // the user's own random source
 	Client *http.Client
+	Config *Config // the run's settings, read only
 
 	run    *run
 	rec    *recorder
@@ -128,9 +131,15 @@ type Response struct {
 	Status      int
 	URL         *url.URL // final URL, after redirects
 	ContentType string
+	// Location is the response's Location header resolved against URL,
+	// or nil without one: where a redirect not followed (see Send) leads.
+	Location *url.URL
 	// Body is the page body when it was asked for (nil otherwise); it is
 	// the user's reused buffer, valid until the user's next page request.
 	Body []byte
+	// Measured reports whether the request was recorded in the stats (it
+	// was sent after the warm-up).
+	Measured bool
 }
 
 // OK reports whether the status is a success (2xx or 3xx).
@@ -139,6 +148,9 @@ func (r Response) OK() bool { return !isError(r.Status) }
 // IsHTML reports whether the response is an HTML document.
 func (r Response) IsHTML() bool { return strings.HasPrefix(r.ContentType, "text/html") }
 
+// acceptPage is the Accept header of a browser navigation.
+const acceptPage = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
 // Page GETs rawURL as a browser navigation and returns the response with
 // its body (up to 8 MiB).
 func (u *User) Page(ctx context.Context, rawURL string) (Response, error) {
@@ -146,7 +158,7 @@ func (u *User) Page(ctx context.Context, rawURL string) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	req.Header.Set("Accept", acceptPage)
 	return u.Do(req, true)
 }
 
@@ -182,13 +194,46 @@ func (u *User) Links(r Response) *Links {
 	return &u.links
 }
 
-// Do sends req with the user's client and headers, reads the whole body
-// (into the user's buffer when keepBody, discarded otherwise) and records
-// the request if it was sent in the measured window. It returns ErrRunOver
-// without sending when the run is over, and also when the request was cut
-// by the end of the run (such a request is not recorded). Other errors are
-// transport errors, recorded as such.
+// Do sends req with the user's client and headers, following redirects,
+// reads the whole body (into the user's buffer when keepBody, discarded
+// otherwise) and records the request if it was sent in the measured
+// window. It returns ErrRunOver without sending when the run is over, and
+// also when the request was cut by the end of the run (such a request is
+// not recorded). Other errors are transport errors, recorded as such.
 func (u *User) Do(req *http.Request, keepBody bool) (Response, error) {
+	return u.do(req, keepBody)
+}
+
+// Send is Do without following redirects: a 3xx response is returned and
+// recorded as such, with its Location, and the scenario makes the next
+// request itself (recorded as a request of its own), as a form post does.
+func (u *User) Send(req *http.Request, keepBody bool) (Response, error) {
+	return u.do(req.WithContext(context.WithValue(req.Context(), noRedirectKey{}, true)), keepBody)
+}
+
+// noRedirectKey marks the context of a request whose redirects the
+// client must not follow (see newClient).
+type noRedirectKey struct{}
+
+// CountOrder records an order completed by r, the response of its last
+// step, when r was measured.
+func (u *User) CountOrder(r Response) {
+	if r.Measured {
+		u.rec.order()
+	}
+}
+
+// Unexpected records r, a response the scenario did not expect, as an
+// error when it was measured. Responses with an error status are errors
+// already and are not counted twice; Unexpected is for the success
+// statuses a scenario refuses, such as a redirect to the wrong page.
+func (u *User) Unexpected(r Response) {
+	if r.Measured && r.OK() {
+		u.rec.unexpected()
+	}
+}
+
+func (u *User) do(req *http.Request, keepBody bool) (Response, error) {
 	ctx := req.Context()
 	if ctx.Err() != nil {
 		return Response{}, ErrRunOver
@@ -226,11 +271,17 @@ func (u *User) Do(req *http.Request, keepBody bool) (Response, error) {
 	if measured {
 		u.rec.response(resp.StatusCode, time.Since(start))
 	}
+	loc, err := resp.Location()
+	if err != nil {
+		loc = nil // no Location header, or one that does not parse
+	}
 	return Response{
 		Status:      resp.StatusCode,
 		URL:         resp.Request.URL,
 		ContentType: resp.Header.Get("Content-Type"),
+		Location:    loc,
 		Body:        body,
+		Measured:    measured,
 	}, nil
 }
 
@@ -309,6 +360,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			Lang:   acceptLanguages[i%len(acceptLanguages)],
 			Rand:   rand.New(rand.NewPCG(seed, uint64(i))),
 			Client: newClient(cfg),
+			Config: &cfg,
 			run:    r,
 			rec:    newRecorder(expect),
 			cached: map[string]struct{}{},
@@ -409,7 +461,8 @@ func preflight(ctx context.Context, c *http.Client, target *url.URL) error {
 
 // newClient returns the HTTP client of one virtual user: its own cookie
 // jar and transport (hence its own keep-alive connection), compression
-// accepted, no proxy, and the cfg.Timeout limit per request. Unless remote
+// accepted, no proxy, and the cfg.Timeout limit per request. It follows up
+// to 10 redirects, none for a request sent by User.Send. Unless remote
 // targets are allowed, its dialer refuses any non-loopback address, so
 // neither DNS changes nor redirects can send load elsewhere.
 func newClient(cfg Config) *http.Client {
@@ -419,8 +472,9 @@ func newClient(cfg Config) *http.Client {
 		dialer.Control = loopbackOnly
 	}
 	return &http.Client{
-		Jar:     jar,
-		Timeout: cfg.Timeout,
+		Jar:           jar,
+		Timeout:       cfg.Timeout,
+		CheckRedirect: checkRedirect,
 		Transport: &http.Transport{
 			Proxy:               nil, // straight to the target, whatever HTTP_PROXY says
 			DialContext:         dialer.DialContext,
@@ -432,6 +486,19 @@ func newClient(cfg Config) *http.Client {
 			DisableCompression:  false,
 		},
 	}
+}
+
+// checkRedirect is the redirect policy of the users' clients: the default
+// one (at most 10 redirects), except that a request sent by User.Send gets
+// its redirect response back instead.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if req.Context().Value(noRedirectKey{}) != nil {
+		return http.ErrUseLastResponse
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
 }
 
 // loopbackOnly is a net.Dialer Control function refusing to connect to an

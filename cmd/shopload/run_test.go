@@ -126,6 +126,8 @@ type result struct {
 	Errors      int64            `json:"errors"`
 	Status      map[string]int64 `json:"status"`
 	RPS         string           `json:"rps"`
+	Orders      int64            `json:"orders"`
+	OrdersPerS  string           `json:"orders_per_s"`
 	P50         string           `json:"p50_ms"`
 	P90         string           `json:"p90_ms"`
 	P99         string           `json:"p99_ms"`
@@ -153,7 +155,7 @@ func parseResult(t *testing.T, out string) result {
 	if err := dec.Decode(&res); err != nil {
 		t.Fatalf("decoding %q: %v", out, err)
 	}
-	for _, key := range []string{`"scenario"`, `"target"`, `"concurrency"`, `"duration"`, `"requests"`, `"errors"`, `"status"`, `"rps"`, `"p50_ms"`, `"p90_ms"`, `"p99_ms"`, `"max_ms"`} {
+	for _, key := range []string{`"scenario"`, `"target"`, `"concurrency"`, `"duration"`, `"requests"`, `"errors"`, `"status"`, `"rps"`, `"orders"`, `"orders_per_s"`, `"p50_ms"`, `"p90_ms"`, `"p99_ms"`, `"max_ms"`} {
 		if !strings.Contains(out, key+":") {
 			t.Errorf("output lacks %s: %s", key, out)
 		}
@@ -199,6 +201,9 @@ func TestCatalogueRun(t *testing.T) {
 	}
 	if !rpsFormat.MatchString(res.RPS) || res.RPS == "0.0" {
 		t.Errorf("rps = %q", res.RPS)
+	}
+	if res.Orders != 0 || res.OrdersPerS != "0.0" {
+		t.Errorf("orders %d orders_per_s %q, want 0 and \"0.0\" when browsing", res.Orders, res.OrdersPerS)
 	}
 
 	shop.mu.Lock()

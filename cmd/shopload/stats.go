@@ -16,9 +16,11 @@ const transportErrorKey = "error"
 // its recorder, so recording takes no lock; recorders are merged once the
 // run is over.
 type recorder struct {
-	latencies []time.Duration // one per response, in completion order
-	status    map[int]int64   // responses by status code
-	transport int64           // requests that got no response
+	latencies  []time.Duration // one per response, in completion order
+	status     map[int]int64   // responses by status code
+	transport  int64           // requests that got no response
+	surprises  int64           // success responses the scenario refused
+	orderCount int64           // orders completed
 }
 
 // newRecorder returns a recorder with room for expect latencies, so that
@@ -38,21 +40,34 @@ func (r *recorder) response(code int, d time.Duration) {
 // not a latency of the server and is not recorded.
 func (r *recorder) transportError() { r.transport++ }
 
+// unexpected records that a response recorded with a success status was
+// not what the scenario expected (a redirect to the wrong page, a page
+// without its form): an error, though its status is not one.
+func (r *recorder) unexpected() { r.surprises++ }
+
+// order records an order completed.
+func (r *recorder) order() { r.orderCount++ }
+
 // isError reports whether a response status counts as an error: anything
 // but 2xx and 3xx.
 func isError(code int) bool { return code < 200 || code > 399 }
 
 // Stats is the measured part of the report. Durations are milliseconds and
-// rates are per second, formatted as exact decimal strings.
+// rates are per second, formatted as exact decimal strings. Errors are the
+// error statuses and transport errors of Status, plus the success
+// responses a scenario did not expect (see User.Unexpected). Orders are
+// the purchases completed, for the scenarios that buy (0 otherwise).
 type Stats struct {
-	Requests int64            `json:"requests"`
-	Errors   int64            `json:"errors"`
-	Status   map[string]int64 `json:"status"`
-	RPS      string           `json:"rps"`
-	P50      string           `json:"p50_ms"`
-	P90      string           `json:"p90_ms"`
-	P99      string           `json:"p99_ms"`
-	Max      string           `json:"max_ms"`
+	Requests   int64            `json:"requests"`
+	Errors     int64            `json:"errors"`
+	Status     map[string]int64 `json:"status"`
+	RPS        string           `json:"rps"`
+	Orders     int64            `json:"orders"`
+	OrdersRate string           `json:"orders_per_s"`
+	P50        string           `json:"p50_ms"`
+	P90        string           `json:"p90_ms"`
+	P99        string           `json:"p99_ms"`
+	Max        string           `json:"max_ms"`
 }
 
 // summarize merges the recorders of a run whose measured window lasted
@@ -78,6 +93,8 @@ func summarize(recs []*recorder, elapsed time.Duration) Stats {
 			st.Requests += r.transport
 			st.Errors += r.transport
 		}
+		st.Errors += r.surprises
+		st.Orders += r.orderCount
 	}
 	slices.Sort(all)
 	st.P50 = formatMillis(percentile(all, 500))
@@ -85,6 +102,7 @@ func summarize(recs []*recorder, elapsed time.Duration) Stats {
 	st.P99 = formatMillis(percentile(all, 990))
 	st.Max = formatMillis(percentile(all, 1000))
 	st.RPS = formatRate(st.Requests, elapsed)
+	st.OrdersRate = formatRate(st.Orders, elapsed)
 	return st
 }
 

@@ -93,10 +93,18 @@ func TestSummarize(t *testing.T) {
 	b.response(302, time.Millisecond)
 	b.transportError()
 	b.transportError()
+	b.unexpected() // the 302 led to the wrong page
+	for range 3 {
+		a.order()
+	}
+	b.order()
 
 	st := summarize([]*recorder{a, b}, 2*time.Second)
-	if st.Requests != 104 || st.Errors != 3 {
-		t.Errorf("requests %d errors %d, want 104 and 3", st.Requests, st.Errors)
+	if st.Requests != 104 || st.Errors != 4 {
+		t.Errorf("requests %d errors %d, want 104 and 4", st.Requests, st.Errors)
+	}
+	if st.Orders != 4 || st.OrdersRate != "2.0" {
+		t.Errorf("orders %d orders_per_s %q, want 4 and 2.0", st.Orders, st.OrdersRate)
 	}
 	wantStatus := map[string]int64{"200": 100, "302": 1, "404": 1, "error": 2}
 	if !maps.Equal(st.Status, wantStatus) {
@@ -111,7 +119,7 @@ func TestSummarize(t *testing.T) {
 	}
 
 	empty := summarize(nil, time.Second)
-	if empty.Requests != 0 || empty.P50 != "0.00" || empty.Max != "0.00" || empty.RPS != "0.0" || empty.Status == nil {
+	if empty.Requests != 0 || empty.P50 != "0.00" || empty.Max != "0.00" || empty.RPS != "0.0" || empty.Orders != 0 || empty.OrdersRate != "0.0" || empty.Status == nil {
 		t.Errorf("empty summary = %+v", empty)
 	}
 }
