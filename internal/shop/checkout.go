@@ -471,6 +471,16 @@ func (s *Service) SubmitCustomer(ctx context.Context, shopCode, token string, re
 	if len(problems) > 0 {
 		return CustomerSaved, problems, nil
 	}
+	// The LMS is asked before the transaction opens: a connector call
+	// (network, or another pool connection for the built-in LMS) must never
+	// run while a database connection is held for the transaction.
+	var lmsUsers []*lms.User
+	if b.UserRef == "" {
+		var err error
+		if lmsUsers, err = s.LMS.UsersByEmail(ctx, contact.Email); err != nil {
+			return CustomerSaved, nil, err
+		}
+	}
 	outcome := CustomerSaved
 	err := s.checkoutOp(ctx, shopCode, token, StepCustomer, rev, func(tx *store.Store, c *catalogue, _ *store.Cart, co *checkout) error {
 		co.Contact, co.Invoicing, co.AsGuest, co.CustomerID = &contact, inv, false, 0
@@ -484,10 +494,11 @@ func (s *Service) SubmitCustomer(ctx context.Context, shopCode, token string, re
 			co.CustomerID = cust.ID
 			return err
 		}
-		known, err := s.emailKnown(ctx, tx, c.shop.ID, contact.Email)
+		known, err := boundEmail(ctx, tx, c.shop.ID, contact.Email)
 		if err != nil {
 			return err
 		}
+		known = known || len(lmsUsers) > 0
 		if known {
 			if !asGuest {
 				outcome = CustomerKnown
@@ -515,16 +526,9 @@ func (s *Service) SubmitCustomer(ctx context.Context, shopCode, token string, re
 // account, until they choose to go on as a guest.
 var errKnown = errors.New("checkout: e-mail has an account")
 
-// emailKnown reports whether an e-mail belongs to an LMS account or to a
-// customer bound to one.
-func (s *Service) emailKnown(ctx context.Context, tx *store.Store, shopID int64, email string) (bool, error) {
-	users, err := s.LMS.UsersByEmail(ctx, email)
-	if err != nil {
-		return false, err
-	}
-	if len(users) > 0 {
-		return true, nil
-	}
+// boundEmail reports whether an e-mail belongs to a customer bound to a
+// user account.
+func boundEmail(ctx context.Context, tx *store.Store, shopID int64, email string) (bool, error) {
 	c, err := tx.CustomerByEmail(ctx, shopID, email)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil

@@ -63,7 +63,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 		opt.Now = time.Now
 	}
 	if opt.MaxConns <= 0 {
-		opt.MaxConns = max(4, 2*runtime.NumCPU())
+		// Room for every in-flight transaction and the reads around it:
+		// a pool as small as the CPU count starves under concurrent
+		// checkouts long before the CPUs are busy.
+		opt.MaxConns = max(16, 4*runtime.NumCPU())
 	}
 	var s *Store
 	var err error

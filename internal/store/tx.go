@@ -13,7 +13,10 @@ const maxTxAttempts = 5
 
 // InTx runs fn in one transaction on the writer and commits it when fn
 // returns nil. fn receives a Store bound to the transaction: every method
-// called on it is part of the transaction. A transaction that loses a race
+// called on it is part of the transaction. fn must do its database work
+// through tx alone, and make no slow call (network, LMS) while it holds the
+// transaction's connection: a pool whose connections all wait on
+// themselves deadlocks. A transaction that loses a race
 // with another one is run again from the start, so fn must not have effects
 // outside the database. Called on a Store that is already in a transaction,
 // InTx joins it.

@@ -34,6 +34,12 @@ func WithClock(now func() time.Time) Option {
 	return func(o *store.Options) { o.Now = now }
 }
 
+// WithMaxConns bounds the store's pool, to test behaviour under a small
+// pool.
+func WithMaxConns(n int) Option {
+	return func(o *store.Options) { o.MaxConns = n }
+}
+
 // NewStore returns a migrated store on a database of its own: PostgreSQL when
 // COURSESHOP_TEST_POSTGRES is set, SQLite otherwise. It is closed and dropped
 // when the test ends.

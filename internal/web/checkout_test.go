@@ -3,17 +3,20 @@ package web_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"courseshop/internal/catalog"
 	"courseshop/internal/customer"
 	"courseshop/internal/lms"
 	"courseshop/internal/password"
 	"courseshop/internal/store"
+	"courseshop/internal/testkit"
 )
 
 // seedCheckout adds to the rules shop a product asking for data per unit,
@@ -352,5 +355,44 @@ func TestSigninLink(t *testing.T) {
 	}
 	if ms, _ := ts.store.Mails(ctx, store.MailFilter{To: "ann@example.com"}); len(ms) != 3 {
 		t.Errorf("%d mails sent, want 3", len(ms))
+	}
+}
+
+// TestCustomerStepUnderASmallPool: concurrent customer steps never wait on
+// a pool connection while holding one (on PostgreSQL a pool whose
+// connections all wait on themselves would hang for ever).
+func TestCustomerStepUnderASmallPool(t *testing.T) {
+	st := testkit.NewStore(t, testkit.WithMaxConns(2))
+	seedCheckout(t, st)
+	ts := serve(t, st)
+	const buyers = 8
+	type ready struct {
+		b    *browser
+		body string
+	}
+	var carts []ready
+	for range buyers {
+		b := newBrowser(t, ts)
+		b.add("OK", "1")
+		_, body := b.step("/shop/s/checkout")
+		carts = append(carts, ready{b, body})
+	}
+	done := make(chan int, buyers)
+	for i, c := range carts {
+		go func() {
+			code, _, _ := c.b.do("POST", "/shop/s/checkout/customer", contactForm(rev(t, c.body), fmt.Sprintf("pool%d@example.com", i), "P", "Ool"))
+			done <- code
+		}()
+	}
+	timeout := time.After(30 * time.Second)
+	for range buyers {
+		select {
+		case code := <-done:
+			if code != http.StatusSeeOther {
+				t.Errorf("customer step: %d", code)
+			}
+		case <-timeout:
+			t.Fatal("customer steps hang: the pool is exhausted by transactions waiting for connections")
+		}
 	}
 }
