@@ -29,12 +29,15 @@ const (
 	KindOrderPlacedSales    = "order_placed_sales"   // OrderPlacedSales, to the shop's sales address
 	KindPaymentInstructions = "payment_instructions" // PaymentInstructions, to the customer
 	KindSigninLink          = "signin_link"          // SigninLink, to whoever asked for it
+	KindAccountCreated      = "account_created"      // AccountCreated, to the owner of an LMS account the shop created
+	KindPurchaseNotice      = "purchase_notice"      // PurchaseNotice, to the owner of an existing account something was bought for
 )
 
 // Kinds returns every kind of mail, in a fixed order. It returns a new
 // slice on each call.
 func Kinds() []string {
-	return []string{KindOrderPlaced, KindOrderPlacedSales, KindPaymentInstructions, KindSigninLink}
+	return []string{KindOrderPlaced, KindOrderPlacedSales, KindPaymentInstructions, KindSigninLink, KindAccountCreated,
+		KindPurchaseNotice}
 }
 
 // dataType returns the data struct a kind is rendered with.
@@ -48,6 +51,10 @@ func dataType(kind string) (reflect.Type, bool) {
 		return reflect.TypeFor[PaymentInstructions](), true
 	case KindSigninLink:
 		return reflect.TypeFor[SigninLink](), true
+	case KindAccountCreated:
+		return reflect.TypeFor[AccountCreated](), true
+	case KindPurchaseNotice:
+		return reflect.TypeFor[PurchaseNotice](), true
 	}
 	return nil, false
 }
@@ -206,6 +213,39 @@ func (d SigninLink) check() error {
 		errs = append(errs, errors.New("ExpiryMinutes must be positive"))
 	}
 	return errors.Join(append(errs, required("ShopName", d.ShopName), absoluteURL("Link", d.Link))...)
+}
+
+// AccountCreated is the data of KindAccountCreated: the learning platform
+// account the shop created for a buyer or a learner, and where its owner
+// sets a password (never a password in the mail, rule C3).
+type AccountCreated struct {
+	ShopName    string
+	Username    string
+	PasswordURL string // absolute link where the owner sets a password
+	OrderNumber string // the order that caused it
+}
+
+func (d AccountCreated) check() error {
+	return errors.Join(required("ShopName", d.ShopName), required("Username", d.Username),
+		required("OrderNumber", d.OrderNumber), absoluteURL("PasswordURL", d.PasswordURL))
+}
+
+// PurchaseNotice is the data of KindPurchaseNotice: something was bought
+// for the owner of an existing account by someone who was not signed in
+// (rule C4: the account is left as it is, its owner is told).
+type PurchaseNotice struct {
+	ShopName    string
+	OrderNumber string
+	BuyerName   string   // as the buyer typed it; empty: not shown
+	Products    []string // product names, in the mail's language
+}
+
+func (d PurchaseNotice) check() error {
+	var errs []error
+	if len(d.Products) == 0 {
+		errs = append(errs, missingFields([]string{"Products"}))
+	}
+	return errors.Join(append(errs, required("ShopName", d.ShopName), required("OrderNumber", d.OrderNumber))...)
 }
 
 func required(name, v string) error {

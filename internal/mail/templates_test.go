@@ -40,6 +40,10 @@ func samples() map[string]any {
 			Amount: "€1,224.00", Method: PayByCheck, CheckPayee: "Demo Formations SAS", CheckAddress: "Demo Formations SAS\n12 avenue des Champs\n69000 Lyon",
 			OrderURL: "https://shop.example.com/shop/demo/orders/42?sig=abc"},
 		KindSigninLink: SigninLink{ShopName: "Demo Formations", Link: "https://shop.example.com/shop/demo/signin/tok3n", ExpiryMinutes: 15},
+		KindAccountCreated: AccountCreated{ShopName: "Demo Formations", Username: "zoe.martin", OrderNumber: "2026-000042",
+			PasswordURL: "https://lms.example.com/login/forgot_password.php?token=abc"},
+		KindPurchaseNotice: PurchaseNotice{ShopName: "Demo Formations", OrderNumber: "2026-000042", BuyerName: buyer,
+			Products: []string{"Project management", "Agile basics"}},
 	}
 }
 
@@ -87,6 +91,16 @@ func TestRender(t *testing.T) {
 		{KindSigninLink, "en", "Your sign-in link for Demo Formations",
 			[]string{"https://shop.example.com/shop/demo/signin/tok3n", "expires in 15 minutes", "If you did not ask for it, simply ignore this e-mail"},
 			[]string{`href="https://shop.example.com/shop/demo/signin/tok3n"`, "15 minutes", "ignore this e-mail"}},
+		{KindAccountCreated, "en", "Your account for Demo Formations is ready",
+			[]string{"zoe.martin", "https://lms.example.com/login/forgot_password.php?token=abc", "2026-000042"},
+			[]string{`<html lang="en">`, "Choose my password", "token=abc"}},
+		{KindAccountCreated, "fr", "Votre compte Demo Formations est prêt",
+			[]string{"zoe.martin", "Choisissez votre mot de passe"}, []string{`<html lang="fr">`, "Choisir mon mot de passe"}},
+		{KindPurchaseNotice, "en", "A purchase for you at Demo Formations (order 2026-000042)",
+			[]string{"- Project management", "- Agile basics", "nothing else about your account has changed"},
+			[]string{"<li>Project management</li>", "<li>Agile basics</li>"}},
+		{KindPurchaseNotice, "fr", "Un achat pour vous sur Demo Formations (commande 2026-000042)",
+			[]string{"- Project management", "rien d’autre n’a changé"}, []string{"<li>Project management</li>"}},
 		{KindSigninLink, "fr", "Votre lien de connexion à Demo Formations",
 			[]string{"expire dans 15 minutes", "ignorez simplement cet e-mail"},
 			[]string{"Me connecter à Demo Formations", "ignorez simplement cet e-mail"}},

@@ -29,6 +29,7 @@ const (
 	EventTransition       EventKind = "transition"        // status change
 	EventPayment          EventKind = "payment"           // a ledger entry was recorded
 	EventProductionQueued EventKind = "production_queued" // production asked for (jobs come with the production engine)
+	EventProduction       EventKind = "production"        // an attempt of the production engine: account binding, a line produced or failed
 	EventCreditNoteDue    EventKind = "credit_note_due"   // an invoiced order was cancelled: a credit note is due
 	EventNote             EventKind = "note"              // free remark
 )

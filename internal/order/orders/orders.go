@@ -55,6 +55,18 @@ type Options struct {
 	Now func() time.Time
 	// DefaultHold replaces DefaultHold when positive.
 	DefaultHold time.Duration
+	// Production, when set, receives the orders whose "queue_production"
+	// effect runs (paid, produced before payment, retried after a
+	// failure), inside the transaction of the transition, so that its
+	// durable jobs commit with the payment or not at all. Enqueue must
+	// only use tx and be idempotent: the transaction may run again.
+	Production Production
+}
+
+// Production is the production engine as the order service sees it
+// (internal/production implements it).
+type Production interface {
+	Enqueue(ctx context.Context, tx *store.Store, o *order.Order) error
 }
 
 // Service runs the order use cases.
@@ -63,6 +75,7 @@ type Service struct {
 	modes *payment.Registry
 	now   func() time.Time
 	hold  time.Duration
+	prod  Production
 }
 
 // New returns the service over st, accepting the payment modes of modes.
@@ -75,7 +88,7 @@ func New(st *store.Store, modes *payment.Registry, opt Options) *Service {
 	if hold <= 0 {
 		hold = DefaultHold
 	}
-	return &Service{store: st, modes: modes, hold: hold,
+	return &Service{store: st, modes: modes, hold: hold, prod: opt.Production,
 		now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }}
 }
 
@@ -439,6 +452,11 @@ func (s *Service) transition(ctx context.Context, tx *store.Store, o *order.Orde
 			setHolds(o, order.HoldHeld, order.HoldReleased)
 			setHolds(o, order.HoldSold, order.HoldReleased)
 		case order.EffectQueueProduction:
+			if s.prod != nil {
+				if err := s.prod.Enqueue(ctx, tx, o); err != nil {
+					return fmt.Errorf("orders: queue production of %s: %w", o.Number, err)
+				}
+			}
 			later = append(later, order.Event{At: now, Actor: c.Actor, Kind: order.EventProductionQueued,
 				Message: "production queued", Data: map[string]string{"lines": strconv.Itoa(len(o.Lines))}})
 		case order.EffectCreditNote:
@@ -498,6 +516,29 @@ func (s *Service) Transition(ctx context.Context, id int64, to order.Status, c o
 	return s.locked(ctx, id, func(tx *store.Store, o *order.Order) error {
 		return s.transition(ctx, tx, o, to, c)
 	})
+}
+
+// TransitionTx is Transition within the caller's transaction when st is
+// the store an InTx callback received (a new transaction otherwise); the
+// production engine uses it to record a line's result and the order's
+// resulting status change together.
+func (s *Service) TransitionTx(ctx context.Context, st *store.Store, id int64, to order.Status, c order.Cause) (*order.Order, error) {
+	var out *order.Order
+	err := st.InTx(ctx, func(tx *store.Store) error {
+		if err := tx.LockOrder(ctx, id); err != nil {
+			return err
+		}
+		o, err := tx.OrderByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		out = o
+		return s.transition(ctx, tx, o, to, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Cancel cancels order id before any payment (by the buyer, an admin, or
