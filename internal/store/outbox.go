@@ -139,10 +139,12 @@ func (s *Store) ClaimMails(ctx context.Context, now time.Time, limit int, lease 
 	if s.Engine() == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	// The pick is MATERIALIZED: as a plain subquery PostgreSQL may run it
+	// again for each row and take more than limit rows.
 	rows, err := s.w().QueryContext(ctx,
-		`UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_until = $2, updated_at = $3
-		 WHERE id IN (SELECT id FROM outbox WHERE `+outboxDue+` ORDER BY next_attempt_at, id LIMIT $4`+lock+`)
-		   AND `+outboxDue+`
+		`WITH picked AS MATERIALIZED (SELECT id FROM outbox WHERE `+outboxDue+` ORDER BY next_attempt_at, id LIMIT $4`+lock+`)
+		 UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_until = $2, updated_at = $3
+		 WHERE id IN (SELECT id FROM picked) AND `+outboxDue+`
 		 RETURNING `+outboxColumns,
 		now, dbTime(now.Add(lease)), s.now(), limit)
 	if err != nil {

@@ -44,6 +44,8 @@ type Store struct {
 	engine Engine
 	writer *sql.DB
 	reader *sql.DB // == writer on PostgreSQL
+	wstmts *stmtCache
+	rstmts *stmtCache
 	tx     *sql.Tx // set on the Store given to InTx callbacks
 	now    func() time.Time
 }
@@ -85,6 +87,11 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	// Microseconds: PostgreSQL keeps no more, and both engines must hold
 	// the same values.
 	s.now = func() time.Time { return opt.Now().UTC().Truncate(time.Microsecond) }
+	s.wstmts = newStmtCache(s.writer)
+	s.rstmts = s.wstmts
+	if s.reader != s.writer {
+		s.rstmts = newStmtCache(s.reader)
+	}
 	return s, nil
 }
 
@@ -222,6 +229,10 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	s.wstmts.close()
+	if s.rstmts != s.wstmts {
+		s.rstmts.close()
+	}
 	err := s.writer.Close()
 	if s.reader != s.writer {
 		err = errors.Join(err, s.reader.Close())
@@ -232,16 +243,16 @@ func (s *Store) Close() error {
 // w returns where changes go: the transaction, or the writer pool.
 func (s *Store) w() querier {
 	if s.tx != nil {
-		return s.tx
+		return txq{s.tx, s.wstmts}
 	}
-	return s.writer
+	return pool{s.wstmts}
 }
 
 // r returns where queries go: the transaction (so a transaction reads its own
 // writes), or the reader pool.
 func (s *Store) r() querier {
 	if s.tx != nil {
-		return s.tx
+		return txq{s.tx, s.wstmts}
 	}
-	return s.reader
+	return pool{s.rstmts}
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -609,4 +610,43 @@ func TestCustomers(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTransactionsUnderASmallPool: many transactions at once on a pool of
+// two connections finish: nothing inside a transaction waits for a second
+// pool connection (statement preparation included).
+func TestTransactionsUnderASmallPool(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, newStore newStoreFunc) {
+		ctx := context.Background()
+		s := newStore(t, testkit.WithMaxConns(2))
+		var wg sync.WaitGroup
+		errs := make(chan error, 20)
+		for i := range 20 {
+			wg.Go(func() {
+				errs <- s.CreateCategory(ctx, &catalog.Category{CatalogID: mustCatalog(t, s, ctx, fmt.Sprintf("pool-%d", i)), Alias: "a", Visible: true,
+					Texts: catalog.Texts{"en": {Name: "A"}, "fr": {Name: "A"}}})
+			})
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("transactions deadlocked on a 2-connection pool")
+		}
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+	})
+}
+
+func mustCatalog(t *testing.T, s *store.Store, ctx context.Context, code string) int64 {
+	c := &catalog.Catalog{Code: code, Name: code}
+	if err := s.CreateCatalog(ctx, c); err != nil {
+		t.Error(err)
+	}
+	return c.ID
 }
