@@ -38,7 +38,7 @@ func (s *Server) renderSignin(w http.ResponseWriter, r *http.Request, status int
 	}
 	p := s.shopPageData(r, l, home.Shop, v)
 	p.Title = l.T("signin.title")
-	p.Flashes = s.takeFlashes(r)
+	p.Flashes = s.takeFlashes(w, r)
 	return s.renderShop(w, r, status, "signin", p)
 }
 
@@ -69,7 +69,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, u *lms.User, n
 		return err
 	}
 	s.sessions.Put(r.Context(), sessionUser(r.PathValue("shop")), u.Ref)
-	s.flash(r, "info", s.localizer(r).T("signin.welcome", "Name", u.FirstName))
+	s.flash(w, r, "info", s.localizer(r).T("signin.welcome", "Name", u.FirstName))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
@@ -117,7 +117,7 @@ func (s *Server) signinLinkRequest(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	s.flash(r, "info", l.T("signin.link_sent", "Email", email))
+	s.flash(w, r, "info", l.T("signin.link_sent", "Email", email))
 	http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
 	return nil
 }
@@ -127,7 +127,7 @@ func (s *Server) signinLink(w http.ResponseWriter, r *http.Request) error {
 	l := s.localizer(r)
 	u, err := s.Shop.UseSigninLink(r.Context(), r.PathValue("shop"), r.PathValue("token"))
 	if errors.Is(err, shop.ErrNotFound) || errors.Is(err, lms.ErrNoUser) {
-		s.flash(r, "error", l.T("signin.link_invalid"))
+		s.flash(w, r, "error", l.T("signin.link_invalid"))
 		http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/signin", http.StatusSeeOther)
 		return nil
 	}

@@ -81,7 +81,7 @@ func (s *Server) renderCart(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	p := s.shopPageData(r, l, cv.Shop, v)
 	p.Title = l.T("cart.title")
-	p.Flashes = s.takeFlashes(r)
+	p.Flashes = s.takeFlashes(w, r)
 	return s.renderShop(w, r, status, "cart", p)
 }
 
@@ -105,14 +105,14 @@ func (s *Server) cartAdd(w http.ResponseWriter, r *http.Request) error {
 		}
 		// No product page to come back to (unknown code, internal
 		// product): say why on the cart page.
-		s.flash(r, "error", msg)
+		s.flash(w, r, "error", msg)
 		http.Redirect(w, r, s.cartURL(shopCode), http.StatusSeeOther)
 		return nil
 	case err != nil:
 		return err
 	}
 	s.setCartToken(w, r, shopCode, token)
-	s.flash(r, "info", l.T("cart.added", "Product", s.productName(r, l, code)))
+	s.flash(w, r, "info", l.T("cart.added", "Product", s.productName(r, l, code)))
 	http.Redirect(w, r, s.cartURL(shopCode), http.StatusSeeOther)
 	return nil
 }
@@ -177,7 +177,7 @@ func (s *Server) cartUpdate(w http.ResponseWriter, r *http.Request) error {
 	if len(errs) > 0 {
 		return s.renderCart(w, r, http.StatusUnprocessableEntity, typed, errs)
 	}
-	s.flash(r, "info", l.T("cart.updated"))
+	s.flash(w, r, "info", l.T("cart.updated"))
 	http.Redirect(w, r, s.cartURL(shopCode), http.StatusSeeOther)
 	return nil
 }
@@ -191,9 +191,9 @@ func (s *Server) cartRemove(w http.ResponseWriter, r *http.Request) error {
 		if !errors.As(err, &ref) {
 			return err
 		}
-		s.flash(r, "error", refusalText(l, err, code))
+		s.flash(w, r, "error", refusalText(l, err, code))
 	} else {
-		s.flash(r, "info", l.T("cart.removed", "Product", s.productName(r, l, code)))
+		s.flash(w, r, "info", l.T("cart.removed", "Product", s.productName(r, l, code)))
 	}
 	http.Redirect(w, r, s.cartURL(shopCode), http.StatusSeeOther)
 	return nil
@@ -205,7 +205,7 @@ func (s *Server) cartClear(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Shop.ClearCart(r.Context(), shopCode, cartToken(r, shopCode)); err != nil {
 		return err
 	}
-	s.flash(r, "info", s.localizer(r).T("cart.cleared"))
+	s.flash(w, r, "info", s.localizer(r).T("cart.cleared"))
 	http.Redirect(w, r, s.cartURL(shopCode), http.StatusSeeOther)
 	return nil
 }
@@ -232,7 +232,7 @@ func (s *Server) unlock(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	s.flash(r, "info", l.T("passcode.accepted", "Product", s.productName(r, l, code)))
+	s.flash(w, r, "info", l.T("passcode.accepted", "Product", s.productName(r, l, code)))
 	http.Redirect(w, r, "/shop/"+shopCode+"/p/"+code, http.StatusSeeOther)
 	return nil
 }
@@ -274,7 +274,7 @@ func (s *Server) cartImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.setCartToken(w, r, shopCode, token)
 	if added := len(items) - len(refused); added > 0 {
-		s.flash(r, "info", l.N("cart.import_done", added))
+		s.flash(w, r, "info", l.N("cart.import_done", added))
 	}
 	for _, e := range refused {
 		var ref *catalog.Refusal
@@ -282,7 +282,7 @@ func (s *Server) cartImport(w http.ResponseWriter, r *http.Request) error {
 		bad = append(bad, refusalText(l, e, s.productName(r, l, ref.Code)))
 	}
 	for _, msg := range bad {
-		s.flash(r, "error", msg)
+		s.flash(w, r, "error", msg)
 	}
 	http.Redirect(w, r, s.cartURL(shopCode), http.StatusSeeOther)
 	return nil

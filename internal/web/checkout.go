@@ -30,7 +30,7 @@ func (s *Server) checkoutStart(w http.ResponseWriter, r *http.Request) error {
 	shopCode := r.PathValue("shop")
 	step, err := s.Shop.NextStep(r.Context(), shopCode, cartToken(r, shopCode))
 	if errors.Is(err, shop.ErrEmptyCart) {
-		s.flash(r, "error", s.localizer(r).T("checkout.empty"))
+		s.flash(w, r, "error", s.localizer(r).T("checkout.empty"))
 		http.Redirect(w, r, s.cartURL(shopCode), http.StatusSeeOther)
 		return nil
 	}
@@ -68,7 +68,7 @@ func (s *Server) renderCheckout(w http.ResponseWriter, r *http.Request, status i
 	}
 	p := s.shopPageData(r, l, cv.Cart.Shop, v)
 	p.Title = l.T("checkout.step." + step)
-	p.Flashes = s.takeFlashes(r)
+	p.Flashes = s.takeFlashes(w, r)
 	return s.renderShop(w, r, status, "checkout_"+step, p)
 }
 
@@ -78,12 +78,12 @@ func (s *Server) checkoutRedirect(w http.ResponseWriter, r *http.Request, l *i18
 	shopCode := r.PathValue("shop")
 	switch {
 	case errors.Is(err, shop.ErrEmptyCart):
-		s.flash(r, "error", l.T("checkout.empty"))
+		s.flash(w, r, "error", l.T("checkout.empty"))
 		http.Redirect(w, r, s.cartURL(shopCode), http.StatusSeeOther)
 	case errors.Is(err, shop.ErrStepSkipped):
 		_, step, _ := strings.Cut(err.Error(), ": ")
 		step = step[strings.LastIndex(step, " ")+1:]
-		s.flash(r, "error", l.T("checkout.step_first"))
+		s.flash(w, r, "error", l.T("checkout.step_first"))
 		http.Redirect(w, r, s.checkoutURL(shopCode, step), http.StatusSeeOther)
 	default:
 		return false

@@ -33,7 +33,7 @@ func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	p := s.shopPageData(r, l, rv.Cart.Shop, reviewView{checkoutView: v, Terms: rv.Terms, Modes: rv.Modes})
 	p.Title = l.T("checkout.step.review")
-	p.Flashes = s.takeFlashes(r)
+	p.Flashes = s.takeFlashes(w, r)
 	return s.renderShop(w, r, status, "checkout_review", p)
 }
 
@@ -109,7 +109,7 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := s.shopPageData(r, l, op.Shop, op)
 	p.Title = l.T("order.title", "Number", op.Order.Number)
-	p.Flashes = s.takeFlashes(r)
+	p.Flashes = s.takeFlashes(w, r)
 	w.Header().Set("Referrer-Policy", "no-referrer") // the signed link must not leak
 	return s.renderShop(w, r, http.StatusOK, "order", p)
 }

@@ -180,7 +180,7 @@ func (s *Server) product(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		p.Flashes = s.takeFlashes(r)
+		p.Flashes = s.takeFlashes(w, r)
 		return s.renderShop(w, r, http.StatusOK, "product", p)
 	}
 	return s.shopPage(w, r, "product", func(l *i18n.Localizer) (*view.Page, error) {

@@ -1,7 +1,9 @@
 package view
 
 import (
+	"html/template"
 	"sort"
+	"strings"
 
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
@@ -45,4 +47,39 @@ func countryLists() map[string][]Country {
 		out[lang] = list
 	}
 	return out
+}
+
+// countryOptions holds, per language, the <option> elements of every
+// country, escaped once: a form with two country lists would otherwise
+// spend most of its rendering time on 500 template calls.
+type countryOptions map[string][]countryOption
+
+type countryOption struct {
+	code string
+	html string // `<option value="FR">France</option>`
+}
+
+func newCountryOptions(lists map[string][]Country) countryOptions {
+	out := countryOptions{}
+	for lang, list := range lists {
+		for _, c := range list {
+			out[lang] = append(out[lang], countryOption{code: c.Code,
+				html: `<option value="` + template.HTMLEscapeString(c.Code) + `">` + template.HTMLEscapeString(c.Name) + `</option>`})
+		}
+	}
+	return out
+}
+
+// render returns the options of lang with selected marked.
+func (co countryOptions) render(lang, selected string) template.HTML {
+	var b strings.Builder
+	b.Grow(len(co[lang]) * 40)
+	for _, o := range co[lang] {
+		if o.code == selected {
+			b.WriteString(strings.Replace(o.html, `">`, `" selected>`, 1))
+			continue
+		}
+		b.WriteString(o.html)
+	}
+	return template.HTML(b.String()) // built from escaped parts above
 }

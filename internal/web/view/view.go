@@ -54,7 +54,7 @@ func (p *Page) Lang() string { return p.L.Lang() }
 
 // Engine holds the parsed pages and static assets.
 type Engine struct {
-	countries map[string][]Country
+	countries countryOptions
 	pages     map[string]*template.Template
 	fragments *template.Template // the shared templates alone
 	assets    map[string]asset
@@ -68,20 +68,20 @@ func newEngine(templates fs.FS) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("view: static assets: %w", err)
 	}
-	e := &Engine{pages: map[string]*template.Template{}, assets: assets, countries: countryLists()}
+	e := &Engine{pages: map[string]*template.Template{}, assets: assets, countries: newCountryOptions(countryLists())}
 	funcs := template.FuncMap{
-		"asset":     e.AssetURL,
-		"money":     func(m money.Money, lang string) string { return m.Format(lang) },
-		"langs":     i18n.Languages,
-		"inc":       func(i int) int { return i + 1 },
-		"dec":       func(i int) int { return i - 1 },
-		"percent":   pricing.FormatRate,
-		"minicart":  func() template.HTML { return miniCartMarker },
-		"dict":      dict,
-		"lower":     func(s any) string { return strings.ToLower(fmt.Sprint(s)) },
-		"countries": func(lang string) []Country { return e.countries[lang] },
-		"field":     func(parts ...any) string { return fieldName(parts) },
-		"options":   fieldOptions,
+		"asset":          e.AssetURL,
+		"money":          func(m money.Money, lang string) string { return m.Format(lang) },
+		"langs":          i18n.Languages,
+		"inc":            func(i int) int { return i + 1 },
+		"dec":            func(i int) int { return i - 1 },
+		"percent":        pricing.FormatRate,
+		"minicart":       func() template.HTML { return miniCartMarker },
+		"dict":           dict,
+		"lower":          func(s any) string { return strings.ToLower(fmt.Sprint(s)) },
+		"countryOptions": e.countries.render,
+		"field":          func(parts ...any) string { return fieldName(parts) },
+		"options":        fieldOptions,
 	}
 	shared, err := fs.Glob(templates, "templates/*.html")
 	if err != nil {
