@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"courseshop/internal/order/orders"
 	"courseshop/internal/password"
 	"courseshop/internal/payment"
+	"courseshop/internal/production"
 	"courseshop/internal/shop"
 	"courseshop/internal/web"
 	"courseshop/internal/web/view"
@@ -63,8 +65,15 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	// captured, where the back office shows them.
 	captured := cfg.SMTP == nil
 	modes := payment.NewRegistry(payment.Builtin()...)
-	svc := shop.New(shop.Deps{Store: st, LMS: local.New(st), Outbox: mail.NewOutbox(mails, captured), Payments: modes,
-		Orders: orders.New(st, modes, orders.Options{DefaultHold: cfg.OrderHold}), Log: log, BaseURL: baseURL, SalesEmail: cfg.SalesEmail})
+	outbox := mail.NewOutbox(mails, captured)
+	conn := local.New(st, local.WithBaseURL(strings.TrimSuffix(baseURL.String(), "/")))
+	// Paid orders are produced (enrolments, licence keys) by the engine,
+	// from jobs written in the payment's transaction.
+	engine := production.New(st, conn, outbox, production.Options{Logger: log})
+	ords := orders.New(st, modes, orders.Options{DefaultHold: cfg.OrderHold, Production: engine})
+	engine.UseOrders(ords)
+	svc := shop.New(shop.Deps{Store: st, LMS: conn, Outbox: outbox, Payments: modes, Orders: ords, Log: log,
+		BaseURL: baseURL, SalesEmail: cfg.SalesEmail})
 
 	if cfg.Demo {
 		loaded, err := demo.Load(ctx, st)
@@ -113,7 +122,11 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	// wait in the outbox for the next start.
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	ords := svc.Orders
+	wg.Go(func() {
+		if err := engine.Run(bg); err != nil {
+			log.Error("production engine stopped", slog.Any("error", err))
+		}
+	})
 	wg.Go(func() {
 		sweep(bg, log, map[string]func(context.Context) (int64, error){
 			"sessions": st.Sessions().DeleteExpired,

@@ -22,7 +22,8 @@ func benchHandler(b *testing.B) (http.Handler, *shop.Service) {
 		b.Fatal(err)
 	}
 	base, _ := url.Parse("http://127.0.0.1")
-	return newHandler(b, st, base, 1<<20), newService(b, st, base)
+	svc, _ := newService(b, st, base)
+	return newHandler(b, st, svc, base, 1<<20), svc
 }
 
 func get(b *testing.B, h http.Handler, path string) {

@@ -212,3 +212,76 @@ func TestFreeAndTestModes(t *testing.T) {
 		t.Errorf("test mode posted to a live shop: %d", code)
 	}
 }
+
+// TestPurchaseIsProduced: a guest buys a course in the demo shop (test
+// payment); production creates their LMS account and enrols them; the
+// password link of the welcome mail sets a password; they sign in and see
+// the course.
+func TestPurchaseIsProduced(t *testing.T) {
+	ts := newServer(t, seedDemo)
+	ctx := context.Background()
+	b := newBrowser(t, ts)
+	if code, _, _ := b.do("POST", "/shop/demo/cart/add", url.Values{"code": {"XLS-100"}, "quantity": {"1"}}); code != http.StatusSeeOther {
+		t.Fatalf("add: %d", code)
+	}
+	path, body := b.step("/shop/demo/checkout")
+	if path != "/shop/demo/checkout/participants" {
+		t.Fatalf("first step %s", path)
+	}
+	b.do("POST", path, url.Values{"rev": {rev(t, body)}, "p|XLS-100|0|first_name": {"Noé"}, "p|XLS-100|0|last_name": {"Nouveau"},
+		"p|XLS-100|0|email": {"noe.nouveau@example.com"}})
+	_, body = b.step("/shop/demo/checkout/customer")
+	b.do("POST", "/shop/demo/checkout/customer", url.Values{"rev": {rev(t, body)}, "email": {"noe.nouveau@example.com"},
+		"first_name": {"Noé"}, "last_name": {"Nouveau"}, "country": {"FR"}})
+	_, body = b.step("/shop/demo/checkout/review")
+	code, _, h := b.do("POST", "/shop/demo/checkout/review", url.Values{"rev": {rev(t, body)}, "terms": {"yes"}, "mode": {"test"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("place: %d", code)
+	}
+	orderPath := h.Get("Location")
+	if _, page := b.get(orderPath); !strings.Contains(text(page), "Status: Paid") {
+		t.Fatalf("order after test payment:\n%s", text(page))
+	}
+	// Production: the prepay job, then the line's job.
+	for range 3 {
+		if _, err := ts.engine.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, page := b.get(orderPath); !strings.Contains(text(page), "Status: Complete") {
+		t.Fatalf("order after production:\n%s", text(page))
+	}
+	mails, err := ts.store.Mails(ctx, store.MailFilter{To: "noe.nouveau@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var link string
+	for _, m := range mails {
+		if l := regexp.MustCompile(`https?://\S+/lms/password/[A-Za-z0-9_-]+`).FindString(m.Text); l != "" {
+			link = l
+		}
+	}
+	if link == "" {
+		t.Fatalf("no password link among %d mails", len(mails))
+	}
+	pw := strings.TrimPrefix(link, ts.URL)
+	if _, page := b.get(pw); !strings.Contains(page, "Noé Nouveau") {
+		t.Fatalf("password page:\n%s", text(page))
+	}
+	if code, page, _ := b.do("POST", pw, url.Values{"password": {"short"}, "confirm": {"short"}}); code != http.StatusUnprocessableEntity || !strings.Contains(text(page), "at least 8") {
+		t.Errorf("weak password: %d", code)
+	}
+	if code, page, _ := b.do("POST", pw, url.Values{"password": {"a fine password"}, "confirm": {"a fine password"}}); code != http.StatusOK || !strings.Contains(text(page), "Your password is set") {
+		t.Fatalf("set password: %d\n%s", code, text(page))
+	}
+	if code, _, _ := b.do("GET", pw, nil); code != http.StatusNotFound {
+		t.Errorf("a used password link still works: %d", code)
+	}
+	code, _, _ = b.do("POST", "/shop/demo/signin", url.Values{"login": {"noe.nouveau@example.com"}, "password": {"a fine password"}, "next": {"/shop/demo/courses"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("sign in with the new password: %d", code)
+	}
+	if _, page := b.get("/shop/demo/courses"); !strings.Contains(text(page), "Spreadsheets for everyone") || !strings.Contains(text(page), "Open") {
+		t.Errorf("my courses:\n%s", text(page))
+	}
+}

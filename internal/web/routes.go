@@ -33,6 +33,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /shop/{shop}/checkout/{step}", s.handle(s.checkoutPage))
 	mux.Handle("POST /shop/{shop}/checkout/{step}", s.handle(s.checkoutSubmit))
 	mux.Handle("GET /shop/{shop}/orders/{number}", s.handle(s.orderPage))
+	mux.Handle("GET /shop/{shop}/courses", s.handle(s.myCourses))
+
+	// Pages of the built-in LMS.
+	mux.Handle("GET /lms/password/{token}", s.handle(s.passwordPage))
+	mux.Handle("POST /lms/password/{token}", s.handle(s.setPassword))
 
 	mux.Handle("/", s.handle(func(http.ResponseWriter, *http.Request) error { return errNotFound }))
 }

@@ -19,7 +19,9 @@ import (
 	"courseshop/internal/mail"
 	"courseshop/internal/metrics"
 	"courseshop/internal/order/orders"
+	"courseshop/internal/password"
 	"courseshop/internal/payment"
+	"courseshop/internal/production"
 	"courseshop/internal/shop"
 	"courseshop/internal/store"
 	"courseshop/internal/testkit"
@@ -29,7 +31,8 @@ import (
 
 type testServer struct {
 	*httptest.Server
-	store *store.Store
+	store  *store.Store
+	engine *production.Engine // runs production when a test calls RunDue
 }
 
 // seedDemo loads the demo shop.
@@ -59,14 +62,15 @@ func serve(t *testing.T, st *store.Store) *testServer {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse("http://" + ts.Listener.Addr().String())
-	ts.Config.Handler = newHandler(t, st, base, 4096)
+	svc, engine := newService(t, st, base)
+	ts.Config.Handler = newHandler(t, st, svc, base, 4096)
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, store: st}
+	return &testServer{Server: ts, store: st, engine: engine}
 }
 
 // newHandler is the complete handler stack of one node on st.
-func newHandler(tb testing.TB, st *store.Store, base *url.URL, maxBody int64) http.Handler {
+func newHandler(tb testing.TB, st *store.Store, svc *shop.Service, base *url.URL, maxBody int64) http.Handler {
 	tb.Helper()
 	cat, err := i18n.New()
 	if err != nil {
@@ -77,21 +81,27 @@ func newHandler(tb testing.TB, st *store.Store, base *url.URL, maxBody int64) ht
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return web.New(web.Deps{Store: st, Shop: newService(tb, st, base), I18n: cat, Views: views, Metrics: metrics.New(),
+	return web.New(web.Deps{Store: st, Shop: svc, I18n: cat, Views: views, Metrics: metrics.New(),
 		Log: log, BaseURL: base, MaxBodyBytes: maxBody}).Handler()
 }
 
-// newService is the shop service of a node, with a captured mail outbox.
-func newService(tb testing.TB, st *store.Store, base *url.URL) *shop.Service {
+// newService is the shop service of a node, wired as serve wires it, with
+// a captured mail outbox and a production engine that runs only when a test
+// calls RunDue.
+func newService(tb testing.TB, st *store.Store, base *url.URL) (*shop.Service, *production.Engine) {
 	tb.Helper()
 	mails, err := mail.New()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	modes := payment.NewRegistry(payment.Builtin()...)
-	return shop.New(shop.Deps{Store: st, LMS: local.New(st), Outbox: mail.NewOutbox(mails, true), Payments: modes,
-		Orders: orders.New(st, modes, orders.Options{}), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		BaseURL: base, SalesEmail: "sales@example.com"})
+	outbox := mail.NewOutbox(mails, true)
+	conn := local.New(st, local.WithPasswordParams(password.Cheap()), local.WithBaseURL(strings.TrimSuffix(base.String(), "/")))
+	engine := production.New(st, conn, outbox, production.Options{})
+	ords := orders.New(st, modes, orders.Options{Production: engine})
+	engine.UseOrders(ords)
+	return shop.New(shop.Deps{Store: st, LMS: conn, Outbox: outbox, Payments: modes, Orders: ords,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), BaseURL: base, SalesEmail: "sales@example.com"}), engine
 }
 
 // scenario is one request and what its response must (not) contain.
@@ -288,7 +298,8 @@ func (ts *testServer) cartPartner(t *testing.T, b *browser) string {
 		}
 	}
 	base, _ := url.Parse(ts.URL)
-	cv, err := newService(t, ts.store, base).Cart(context.Background(), "s", token, "en", catalog.Visitor{})
+	svc, _ := newService(t, ts.store, base)
+	cv, err := svc.Cart(context.Background(), "s", token, "en", catalog.Visitor{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,70 @@
+package shop
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"courseshop/internal/lms"
+	"courseshop/internal/lms/local"
+)
+
+// ErrNotBuiltin is returned for what only the built-in LMS does (an
+// external LMS has its own pages for passwords and courses).
+var ErrNotBuiltin = errors.New("the shop's LMS is not the built-in one")
+
+// builtin returns the built-in connector, when the shop runs on it.
+func (s *Service) builtin() (*local.Connector, error) {
+	c, ok := s.LMS.(*local.Connector)
+	if !ok {
+		return nil, ErrNotBuiltin
+	}
+	return c, nil
+}
+
+// PasswordLinkUser returns the account a password-setting link is for,
+// without using the link up.
+func (s *Service) PasswordLinkUser(ctx context.Context, token string) (*lms.User, error) {
+	c, err := s.builtin()
+	if err != nil {
+		return nil, err
+	}
+	return c.PasswordTokenUser(ctx, token)
+}
+
+// SetPassword sets an account's password through its link.
+func (s *Service) SetPassword(ctx context.Context, token, password string) error {
+	c, err := s.builtin()
+	if err != nil {
+		return err
+	}
+	return c.SetPassword(ctx, token, password)
+}
+
+// Course is a course the signed-in learner is enrolled in.
+type Course struct {
+	Name      string
+	Role      string
+	Start     time.Time
+	End       time.Time
+	Active    bool
+	Suspended bool
+}
+
+// MyCourses lists the courses of a signed-in buyer in the built-in LMS.
+func (s *Service) MyCourses(ctx context.Context, b Buyer) ([]Course, error) {
+	c, err := s.builtin()
+	if err != nil {
+		return nil, err
+	}
+	es, err := c.Enrolments(ctx, b.UserRef)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := make([]Course, len(es))
+	for i, e := range es {
+		out[i] = Course{Name: e.Course.Fullname, Role: e.Role, Start: e.Start, End: e.End, Active: e.Active(now), Suspended: e.Suspended}
+	}
+	return out, nil
+}
