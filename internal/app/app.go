@@ -48,6 +48,7 @@ usage:
   courseshop migrate [flags]   apply database migrations and exit
   courseshop catalog export --out DIR [--db DSN]   write the catalogue to DIR/catalog.json and DIR/media/
   courseshop catalog import [--db DSN] FILE        load a catalogue file (docs/catalog-format.md)
+  courseshop lms check [--moodle-url URL --moodle-token TOKEN]   check that a Moodle site is ready for the shop
   courseshop version           print the version
 `
 
@@ -78,6 +79,8 @@ func Run(ctx context.Context, env Env) error {
 		return serve(ctx, cfg, env, log)
 	case "catalog":
 		return runCatalog(ctx, args, env, cfgEnv)
+	case "lms":
+		return runLMS(ctx, args, env, cfgEnv)
 	case "version":
 		fmt.Fprintln(env.Stdout, "courseshop", version())
 		return nil

@@ -30,7 +30,9 @@ type Config struct {
 	Metrics         bool
 	SMTP            *SMTPServer // nil: no mail server, mails stay captured in the outbox
 	MailFrom        string
-	SalesEmail      string // empty: nobody is told of new orders
+	SalesEmail      string   // empty: nobody is told of new orders
+	MoodleURL       *url.URL // nil: no Moodle site configured
+	MoodleToken     string   // the shop's web-service token; set together with MoodleURL
 }
 
 // SMTPServer is the mail server named by --smtp-url, with its defaults
@@ -272,6 +274,25 @@ func build(values map[string]*value) (Config, error) {
 			bad("sales-email", "want an e-mail address")
 		}
 		c.SalesEmail = s
+	}
+	if s, ok := get("moodle-url"); ok && s != "" {
+		u, err := url.Parse(s)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			bad("moodle-url", "want an absolute http or https URL, e.g. https://lms.example.com")
+		case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+			bad("moodle-url", "want the site's address only, without user, ? or #")
+		}
+		c.MoodleURL = u
+	}
+	if s, ok := get("moodle-token"); ok && s != "" {
+		if strings.IndexFunc(s, func(r rune) bool { return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') }) >= 0 {
+			bad("moodle-token", "want the token as Moodle shows it: letters and digits only")
+		}
+		c.MoodleToken = s
+	}
+	if s, ok := get("moodle-url"); ok && (s == "") != (c.MoodleToken == "") {
+		errs = append(errs, "COURSESHOP_MOODLE_URL and COURSESHOP_MOODLE_TOKEN must be set together")
 	}
 	if len(errs) > 0 {
 		// One line, so that a bad start-up says everything at once and stays

@@ -226,3 +226,52 @@ func TestLoadMailErrors(t *testing.T) {
 		t.Error("migrate accepted --smtp-url")
 	}
 }
+
+func TestLoadMoodle(t *testing.T) {
+	for _, command := range []string{"serve", "lms"} {
+		c, _, err := Load(command, nil, envOf(nil, nil), nil)
+		if err != nil || c.MoodleURL != nil || c.MoodleToken != "" {
+			t.Errorf("%s defaults: %v %q, %v", command, c.MoodleURL, c.MoodleToken, err)
+		}
+	}
+	env := envOf(map[string]string{
+		"COURSESHOP_MOODLE_URL":        "https://lms.example.com/moodle/",
+		"COURSESHOP_MOODLE_TOKEN_FILE": "/run/secrets/moodle",
+	}, map[string]string{"/run/secrets/moodle": "0123456789abcdef0123456789ABCDEF\n"})
+	for _, command := range []string{"serve", "lms"} {
+		c, _, err := Load(command, nil, env, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.MoodleURL.String() != "https://lms.example.com/moodle/" || c.MoodleToken != "0123456789abcdef0123456789ABCDEF" {
+			t.Errorf("%s: %v %q", command, c.MoodleURL, c.MoodleToken)
+		}
+	}
+	c, _, err := Load("lms", []string{"--moodle-url", "http://127.0.0.1:8081", "--moodle-token", "abc123"}, env, nil)
+	if err != nil || c.MoodleURL.Host != "127.0.0.1:8081" || c.MoodleToken != "abc123" {
+		t.Errorf("flags over env: %v %q %v", c.MoodleURL, c.MoodleToken, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--moodle-url", "lms.example.com", "--moodle-token", "abc"}, `invalid --moodle-url "lms.example.com": want an absolute http or https URL`},
+		{[]string{"--moodle-url", "ftp://lms.example.com", "--moodle-token", "abc"}, "absolute http or https URL"},
+		{[]string{"--moodle-url", "https://lms.example.com/?x=1", "--moodle-token", "abc"}, "without user, ? or #"},
+		{[]string{"--moodle-url", "https://lms.example.com"}, "COURSESHOP_MOODLE_URL and COURSESHOP_MOODLE_TOKEN must be set together"},
+		{[]string{"--moodle-token", "abc"}, "must be set together"},
+		{[]string{"--moodle-url", "https://lms.example.com", "--moodle-token", "s3cret token"}, `invalid --moodle-token "…": want the token as Moodle shows it`},
+	} {
+		_, _, err := Load("serve", tc.args, envOf(nil, nil), nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q", tc.args, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the token was echoed: %v", err)
+		}
+	}
+	// Only serve and lms take them.
+	if _, _, err := Load("migrate", []string{"--moodle-url", "https://lms.example.com"}, envOf(nil, nil), nil); err == nil {
+		t.Error("migrate accepted --moodle-url")
+	}
+}

@@ -24,12 +24,14 @@ const (
 	cmdServe   = "serve"
 	cmdMigrate = "migrate"
 	cmdCatalog = "catalog"
+	cmdLMS     = "lms"
 )
 
 // Options returns the settings table, in the order usage lists them.
 func Options() []Option {
 	both := []string{cmdServe, cmdMigrate, cmdCatalog}
 	serve := []string{cmdServe}
+	moodle := []string{cmdServe, cmdLMS}
 	return []Option{
 		{Name: "addr", Env: "COURSESHOP_ADDR", Default: "127.0.0.1:8080", Usage: "address the HTTP server listens on", Commands: serve},
 		{Name: "db", Env: "COURSESHOP_DB", Default: "sqlite:courseshop.db", Usage: "database: sqlite:PATH or postgres://user:pass@host:port/name", Secret: true, Commands: both},
@@ -46,6 +48,8 @@ func Options() []Option {
 		{Name: "smtp-url", Env: "COURSESHOP_SMTP_URL", Usage: "mail server: smtp://user:pass@host:587 (STARTTLS; ?tls=none for a local relay) or smtps://user:pass@host:465; empty: mails stay in the outbox, marked captured", Secret: true, Commands: serve},
 		{Name: "mail-from", Env: "COURSESHOP_MAIL_FROM", Default: "courseshop <no-reply@localhost>", Usage: "sender of the shop's e-mails", Commands: serve},
 		{Name: "sales-email", Env: "COURSESHOP_SALES_EMAIL", Usage: "address told of every new order (none when empty)", Commands: serve},
+		{Name: "moodle-url", Env: "COURSESHOP_MOODLE_URL", Usage: "address of the Moodle site (its wwwroot, e.g. https://lms.example.com); set with --moodle-token", Commands: moodle},
+		{Name: "moodle-token", Env: "COURSESHOP_MOODLE_TOKEN", Usage: "web-service token of the shop's Moodle user (prefer the _FILE variable)", Secret: true, Commands: moodle},
 	}
 }
 
