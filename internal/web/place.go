@@ -3,7 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
-	"slices"
+	"net/url"
 	"strconv"
 
 	"courseshop/internal/catalog"
@@ -11,10 +11,6 @@ import (
 	"courseshop/internal/payment"
 	"courseshop/internal/shop"
 )
-
-// sessionOrders is the session key of the IDs of the orders placed in this
-// browser: their pages open without signing in.
-func sessionOrders(shopCode string) string { return "orders." + shopCode }
 
 // reviewPage shows the review step.
 func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request, status int, v checkoutView) error {
@@ -86,16 +82,14 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request, v checkoutVi
 	default:
 		return err
 	}
-	ids := s.ownOrders(r)
-	s.sessions.Put(r.Context(), sessionOrders(shopCode), append(ids, placed.Order.ID))
-	http.Redirect(w, r, "/shop/"+shopCode+"/orders/"+placed.Order.Number, http.StatusSeeOther)
+	// The buyer lands on the order's signed link, the one its mails carry:
+	// it is their key to the page, with no session to write.
+	u, err := url.Parse(placed.URL)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
 	return nil
-}
-
-// ownOrders returns the IDs of the orders placed in this session.
-func (s *Server) ownOrders(r *http.Request) []int64 {
-	ids, _ := s.sessions.Get(r.Context(), sessionOrders(r.PathValue("shop"))).([]int64)
-	return slices.Clone(ids)
 }
 
 // orderPage shows an order to whoever may see it; to anyone else it does
@@ -103,7 +97,7 @@ func (s *Server) ownOrders(r *http.Request) []int64 {
 func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	l := s.localizer(r)
 	op, err := s.Shop.Order(r.Context(), r.PathValue("shop"), r.PathValue("number"),
-		shop.OrderAccess{Buyer: s.buyer(r), OwnIDs: s.ownOrders(r), LinkKey: r.URL.Query().Get("k")})
+		shop.OrderAccess{Buyer: s.buyer(r), LinkKey: r.URL.Query().Get("k")})
 	if err != nil {
 		return err
 	}

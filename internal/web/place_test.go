@@ -51,7 +51,7 @@ func (b *browser) toReview(email, first, last string) string {
 	return body
 }
 
-var orderPathRE = regexp.MustCompile(`^/shop/s/orders/([A-Z0-9-]+)$`)
+var orderPathRE = regexp.MustCompile(`^/shop/s/orders/([A-Z0-9-]+)\?k=[0-9]+\.[0-9a-f]+$`)
 
 func TestPlaceOrderWithCheck(t *testing.T) {
 	ts := newServer(t, seedSelling)
