@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,10 @@ import (
 	"courseshop/internal/shop"
 	"courseshop/internal/web/view"
 )
+
+// statusClientClosed is the status logged for requests whose client left
+// before the answer (nginx's convention; never seen by the client).
+const statusClientClosed = 499
 
 // handlerFunc is the shape of every page handler: it returns an error and
 // lets one adapter decide how the error looks to the visitor.
@@ -50,6 +55,13 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 // else is a 500 whose details go to the log only, under the request id the
 // page shows.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		// The client went away: nobody reads an error page, and it is
+		// not a server failure to log as one.
+		infoOf(r.Context()).log.Debug("request cancelled by the client", slog.String("path", r.URL.Path))
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	var he *httpError
 	var tooLarge *http.MaxBytesError
 	switch {

@@ -69,7 +69,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			done(route, r.Method, sw.status, took)
 		}
 		level := slog.LevelInfo
-		if sw.status >= 500 {
+		if sw.status >= 500 && sw.status != statusClientClosed {
 			level = slog.LevelError
 		}
 		ri.log.LogAttrs(r.Context(), level, "http request",

@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -37,5 +39,18 @@ func TestLocalPath(t *testing.T) {
 		if got := localPath(in); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestCancelledRequestIsNotAServerError(t *testing.T) {
+	var logs bytes.Buffer
+	s := &Server{Deps: Deps{Log: slog.New(slog.NewTextHandler(&logs, nil))}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest("POST", "/x", nil).WithContext(ctx)
+	rec := httptest.NewRecorder()
+	s.observe(s.handle(func(http.ResponseWriter, *http.Request) error { return fmt.Errorf("store: commit: %w", context.Canceled) })).ServeHTTP(rec, req)
+	if rec.Code != statusClientClosed || strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("status %d, logs:\n%s", rec.Code, logs.String())
 	}
 }
