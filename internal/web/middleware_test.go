@@ -49,7 +49,9 @@ func TestCancelledRequestIsNotAServerError(t *testing.T) {
 	cancel()
 	req := httptest.NewRequest("POST", "/x", nil).WithContext(ctx)
 	rec := httptest.NewRecorder()
-	s.observe(s.handle(func(http.ResponseWriter, *http.Request) error { return fmt.Errorf("store: commit: %w", context.Canceled) })).ServeHTTP(rec, req)
+	s.observe(s.handle(func(http.ResponseWriter, *http.Request) error {
+		return fmt.Errorf("store: commit: %w", context.Canceled)
+	})).ServeHTTP(rec, req)
 	if rec.Code != statusClientClosed || strings.Contains(logs.String(), "level=ERROR") {
 		t.Errorf("status %d, logs:\n%s", rec.Code, logs.String())
 	}
