@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,28 +17,10 @@ import (
 // The tests below run on the engine testkit.NewStore gives: SQLite, or
 // PostgreSQL when COURSESHOP_TEST_POSTGRES is set.
 
-// fakeClock is a sender clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
 // newFakeClock starts a second ahead of the real clock, so that mails
 // queued (with the store's real clock) just before or after are due.
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Now().Add(time.Second).UTC().Truncate(time.Microsecond)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+func newFakeClock() *testkit.Clock {
+	return testkit.NewClock(time.Now().Add(time.Second).UTC().Truncate(time.Microsecond))
 }
 
 func newSender(t *testing.T, st *store.Store, srv SMTP, opt SenderOptions) *Sender {
@@ -219,11 +200,11 @@ func TestSenderRetriesTemporaryFailure(t *testing.T) {
 		t.Fatalf("after a 451: %+v", got)
 	}
 	// Not due yet.
-	clock.Advance(59 * time.Second)
+	clock.Add(59 * time.Second)
 	if res, err := s.SendDue(ctx); err != nil || res != (Result{}) {
 		t.Fatalf("pass before the back-off ends = %+v, %v", res, err)
 	}
-	clock.Advance(time.Second)
+	clock.Add(time.Second)
 	if res, err := s.SendDue(ctx); err != nil || res != (Result{Sent: 1}) {
 		t.Fatalf("pass after the back-off = %+v, %v; want one sent", res, err)
 	}
@@ -263,7 +244,7 @@ func TestSenderPermanentFailure(t *testing.T) {
 	if got := mailByID(t, st, good.ID); got.Status != store.MailSent {
 		t.Errorf("other mail = %+v", got)
 	}
-	clock.Advance(48 * time.Hour)
+	clock.Add(48 * time.Hour)
 	if res, err := s.SendDue(ctx); err != nil || res != (Result{}) {
 		t.Errorf("a failed mail came back: %+v, %v", res, err)
 	}
@@ -287,7 +268,7 @@ func TestSenderGivesUp(t *testing.T) {
 		}
 		got := mailByID(t, st, m.ID)
 		waits = append(waits, got.NextAttemptAt.Sub(before))
-		clock.Advance(time.Hour)
+		clock.Add(time.Hour)
 	}
 	got := mailByID(t, st, m.ID)
 	if got.Status != store.MailFailed || got.Attempts != 3 || !strings.Contains(got.LastError, "gave up after 3 attempts") {
@@ -439,7 +420,7 @@ func TestSenderStartTLSAndAuth(t *testing.T) {
 	}
 	cfg.Password = "s3cret"
 	clock := newFakeClock()
-	clock.Advance(time.Hour)
+	clock.Add(time.Hour)
 	if res, err := newSender(t, st, cfg, SenderOptions{Now: clock.Now}).SendDue(ctx); err != nil || res != (Result{Sent: 1}) {
 		t.Errorf("good password: %+v, %v", res, err)
 	}

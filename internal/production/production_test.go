@@ -49,24 +49,6 @@ func TestProduction(t *testing.T) {
 	})
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // faulty wraps the real connector: it makes the next Fail calls of the
 // operations it guards fail with a retryable *lms.Error (the LMS is down),
 // and records the enrolments the LMS accepted.
@@ -107,7 +89,7 @@ func (f *faulty) Enrol(ctx context.Context, e lms.Enrolment) error {
 type env struct {
 	ctx      context.Context
 	st       *store.Store
-	clock    *clock
+	clock    *testkit.Clock
 	conn     *faulty
 	outbox   *mail.Outbox
 	svc      *orders.Service
@@ -132,7 +114,7 @@ func eur(t testing.TB, minor int64) money.Money {
 }
 
 func newEnv(t *testing.T, newStore newStoreFunc) *env {
-	c := &clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 	st := newStore(t, testkit.WithClock(c.Now))
 	var conn any = local.New(st)
 	lc, ok := conn.(lms.Connector)

@@ -491,18 +491,5 @@ func (s *Store) AddLMSGroupMember(ctx context.Context, groupID, userID int64) er
 
 // LMSGroupMembers returns the IDs of a group's members, in order.
 func (s *Store) LMSGroupMembers(ctx context.Context, groupID int64) ([]int64, error) {
-	rows, err := s.r().QueryContext(ctx, `SELECT user_id FROM lms_group_members WHERE group_id = $1 ORDER BY user_id`, groupID)
-	if err != nil {
-		return nil, mapErr(err, "LMS group members")
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, mapErr(err, "LMS group members")
-		}
-		out = append(out, id)
-	}
-	return out, mapErr(rows.Err(), "LMS group members")
+	return s.ids(ctx, "LMS group members", `SELECT user_id FROM lms_group_members WHERE group_id = $1 ORDER BY user_id`, groupID)
 }

@@ -558,22 +558,9 @@ func (s *Store) OrderEvents(ctx context.Context, orderID int64) ([]order.Event, 
 // they were still unpaid (PLACED, PENDING or REFUSED, nothing received),
 // oldest hold first.
 func (s *Store) ExpiredHolds(ctx context.Context, now time.Time) ([]int64, error) {
-	rows, err := s.r().QueryContext(ctx,
+	return s.ids(ctx, "expired holds",
 		`SELECT id FROM orders
 		 WHERE status IN ($1, $2, $3) AND paid_amount = 0 AND hold_expires_at IS NOT NULL AND hold_expires_at <= $4
 		 ORDER BY hold_expires_at, id`,
 		order.StatusPlaced, order.StatusPending, order.StatusRefused, now.UTC().Truncate(time.Microsecond))
-	if err != nil {
-		return nil, mapErr(err, "expired holds")
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, mapErr(err, "expired holds")
-		}
-		ids = append(ids, id)
-	}
-	return ids, mapErr(rows.Err(), "expired holds")
 }

@@ -256,3 +256,21 @@ func (s *Store) r() querier {
 	}
 	return pool{s.rstmts}
 }
+
+// ids runs a query returning one integer column, for lists of IDs.
+func (s *Store) ids(ctx context.Context, what, query string, args ...any) ([]int64, error) {
+	rows, err := s.r().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(err, what)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, mapErr(err, what)
+		}
+		out = append(out, id)
+	}
+	return out, mapErr(rows.Err(), what)
+}

@@ -47,29 +47,11 @@ func TestOrders(t *testing.T) {
 	})
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	ctx      context.Context
 	st       *store.Store
 	svc      *orders.Service
-	clock    *clock
+	clock    *testkit.Clock
 	live     *catalog.Shop // not in test mode
 	lab      *catalog.Shop // in test mode, test payments for admins only
 	products map[string]*catalog.Product
@@ -92,7 +74,7 @@ func eur(t testing.TB, minor int64) money.Money {
 }
 
 func newEnv(t *testing.T, newStore newStoreFunc) *env {
-	c := &clock{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC))
 	st := newStore(t, testkit.WithClock(c.Now))
 	e := &env{ctx: context.Background(), st: st, clock: c, products: map[string]*catalog.Product{},
 		byID: map[int64]*catalog.Product{}, taxes: map[int64]*catalog.TaxClass{}}
