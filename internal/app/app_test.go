@@ -6,11 +6,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"courseshop/internal/lms/moodletest"
 	"courseshop/internal/store"
 	"courseshop/internal/user"
 )
@@ -164,5 +167,47 @@ func TestLocalURL(t *testing.T) {
 		if got := localURL(addr).String(); got != want {
 			t.Errorf("localURL(%s) = %s, want %s", addr, got, want)
 		}
+	}
+}
+
+// TestServeOnMoodle: with a Moodle site configured, the shop signs buyers
+// in with their Moodle accounts (through the site's token.php) instead of
+// the built-in LMS.
+func TestServeOnMoodle(t *testing.T) {
+	site := moodletest.New(moodletest.Options{})
+	defer site.Close()
+	site.AddUser(moodletest.User{Username: "mia", Password: "Moodle-pass-1", Email: "mia@example.com", FirstName: "Mia", LastName: "Moodle", Auth: "manual"})
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	env, _, errb := testEnv([]string{"serve", "--demo", "--addr", "127.0.0.1:0", "--db", "sqlite:" + filepath.Join(t.TempDir(), "shop.db")},
+		map[string]string{"COURSESHOP_MOODLE_URL": site.URL(), "COURSESHOP_MOODLE_TOKEN": site.Token()})
+	env.Ready = func(u string) { ready <- u }
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, env) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v\n%s", err, errb)
+	}
+	if !strings.Contains(errb.String(), "lms=\"moodle "+site.URL()) {
+		t.Errorf("the log does not say the shop runs on Moodle:\n%s", errb)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(base+"/shop/demo/signin", url.Values{"login": {"mia"}, "password": {"Moodle-pass-1"}, "next": {"/shop/demo/cart"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "Signed in as Mia Moodle") {
+		t.Errorf("sign-in through Moodle failed: %d\n%s", resp.StatusCode, b)
 	}
 }

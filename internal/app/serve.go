@@ -15,7 +15,9 @@ import (
 	"courseshop/internal/config"
 	"courseshop/internal/demo"
 	"courseshop/internal/i18n"
+	"courseshop/internal/lms"
 	"courseshop/internal/lms/local"
+	"courseshop/internal/lms/moodle"
 	"courseshop/internal/mail"
 	"courseshop/internal/metrics"
 	"courseshop/internal/order/orders"
@@ -66,7 +68,13 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	captured := cfg.SMTP == nil
 	modes := payment.NewRegistry(payment.Builtin()...)
 	outbox := mail.NewOutbox(mails, captured)
-	conn := local.New(st, local.WithBaseURL(strings.TrimSuffix(baseURL.String(), "/")))
+	// The learning platform: Moodle when one is configured, else the
+	// built-in LMS in the shop's own database.
+	var conn lms.Connector = local.New(st, local.WithBaseURL(strings.TrimSuffix(baseURL.String(), "/")))
+	lmsName := "builtin"
+	if cfg.MoodleURL != nil {
+		conn, lmsName = moodle.New(cfg.MoodleURL, cfg.MoodleToken, moodle.Options{}), "moodle "+cfg.MoodleURL.String()
+	}
 	// Paid orders are produced (enrolments, licence keys) by the engine,
 	// from jobs written in the payment's transaction.
 	engine := production.New(st, conn, outbox, production.Options{Logger: log})
@@ -111,7 +119,7 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("courseshop is listening", slog.String("addr", addr), slog.String("url", baseURL.String()),
-		slog.String("engine", string(st.Engine())), slog.Bool("mail_captured", captured))
+		slog.String("engine", string(st.Engine())), slog.Bool("mail_captured", captured), slog.String("lms", lmsName))
 	if cfg.Demo {
 		fmt.Fprintf(env.Stdout, "courseshop demo: open %s/shop/demo\nback-office administrator: %s / %s\nlearner (shop sign-in): %s / %s\ne-mails are captured in the outbox, not sent\n",
 			baseURL, demo.AdminEmail, demo.AdminPassword, demo.LearnerEmail, demo.LearnerPassword)
