@@ -396,3 +396,33 @@ func TestCustomerStepUnderASmallPool(t *testing.T) {
 		}
 	}
 }
+
+// TestAudienceRulesForSignedInBuyers: what a product's audience allows
+// depends on who is signed in, and the server checks it on every addition.
+func TestAudienceRulesForSignedInBuyers(t *testing.T) {
+	ts := newServer(t, seedCheckout)
+	b := newBrowser(t, ts)
+	if code, _, _ := b.do("POST", "/shop/s/signin", url.Values{"login": {"ann"}, "password": {"ann-password"}, "next": {"/shop/s"}}); code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", code)
+	}
+	if code, body := b.add("GUEST", "1"); code != http.StatusUnprocessableEntity || !strings.Contains(text(body), "offered to new visitors only") {
+		t.Errorf("guests-only product for a signed-in buyer: %d", code)
+	}
+	if code, _ := b.add("SIGNED", "1"); code != http.StatusSeeOther {
+		t.Errorf("signed-in product for a signed-in buyer: %d", code)
+	}
+	if code, body := b.add("CUST", "1"); code != http.StatusUnprocessableEntity || !strings.Contains(text(body), "reserved for existing customers") {
+		t.Errorf("customers-only product before being a customer: %d", code)
+	}
+	// Once the contact step has made Ann a customer, the product opens.
+	_, body := b.step("/shop/s/checkout")
+	if code, _, _ := b.do("POST", "/shop/s/checkout/customer", contactForm(rev(t, body), "ann@example.com", "Ann", "Martin")); code != http.StatusSeeOther {
+		t.Fatalf("customer step: %d", code)
+	}
+	if code, _ := b.add("CUST", "1"); code != http.StatusSeeOther {
+		t.Errorf("customers-only product for a customer: %d", code)
+	}
+	if got := strings.Join(b.cartLines(), " "); got != "SIGNED=1 CUST=1" {
+		t.Errorf("cart = %s", got)
+	}
+}
