@@ -3,7 +3,6 @@ package shop
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -53,9 +52,17 @@ var ErrStale = errors.New("checkout: this page is out of date")
 // ErrEmptyCart is returned when checking out an empty cart.
 var ErrEmptyCart = errors.New("checkout: the cart is empty")
 
-// ErrStepSkipped is returned when a step is posted before the steps it
-// depends on are complete.
+// ErrStepSkipped is matched by a *StepError: a step was asked for before
+// the steps it depends on were complete.
 var ErrStepSkipped = errors.New("checkout: a previous step is not complete")
+
+// StepError names the step the buyer must complete first.
+type StepError struct{ Step string }
+
+func (e *StepError) Error() string { return ErrStepSkipped.Error() + ": " + e.Step }
+
+// Is makes errors.Is(err, ErrStepSkipped) hold.
+func (e *StepError) Is(target error) bool { return target == ErrStepSkipped }
 
 // Buyer is who checks out: a guest, or a signed-in LMS user.
 type Buyer struct {
@@ -270,11 +277,11 @@ func (s *Service) boundCustomer(ctx context.Context, shopID int64, b Buyer) (*cu
 func reachable(steps []string, step string, done []string) error {
 	i := slices.Index(steps, step)
 	if i < 0 {
-		return fmt.Errorf("%w: %s", ErrStepSkipped, firstOpen(steps, done))
+		return &StepError{Step: firstOpen(steps, done)}
 	}
 	for _, before := range steps[:i] {
 		if !slices.Contains(done, before) {
-			return fmt.Errorf("%w: %s", ErrStepSkipped, before)
+			return &StepError{Step: before}
 		}
 	}
 	return nil

@@ -126,10 +126,10 @@ func (s *Service) PlaceOrder(ctx context.Context, shopCode, token, lang string, 
 				return fmt.Errorf("%w: %w", ErrLineRefused, err)
 			}
 			if len(p.RequiredFields) > 0 && len(co.Answers[p.Code]) != it.Quantity {
-				return fmt.Errorf("%w: %s", ErrStepSkipped, StepRequirements)
+				return &StepError{Step: StepRequirements}
 			}
 			if n := seats(p, it.Quantity); n > 0 && len(co.Participants[p.Code]) != n {
-				return fmt.Errorf("%w: %s", ErrStepSkipped, StepParticipants)
+				return &StepError{Step: StepParticipants}
 			}
 			in.Lines = append(in.Lines, orders.PlaceLine{Product: p, Quantity: it.Quantity, Answers: co.Answers[p.Code],
 				Participants: co.Participants[p.Code]})
@@ -139,7 +139,7 @@ func (s *Service) PlaceOrder(ctx context.Context, shopCode, token, lang string, 
 			return ErrTermsNotAccepted
 		}
 		if co.Contact == nil {
-			return fmt.Errorf("%w: %s", ErrStepSkipped, StepCustomer)
+			return &StepError{Step: StepCustomer}
 		}
 		in.Customer = identity(*co.Contact)
 		if co.Invoicing != nil {

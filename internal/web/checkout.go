@@ -76,15 +76,14 @@ func (s *Server) renderCheckout(w http.ResponseWriter, r *http.Request, status i
 // empty cart, a skipped step. It reports whether it answered.
 func (s *Server) checkoutRedirect(w http.ResponseWriter, r *http.Request, l *i18n.Localizer, err error) bool {
 	shopCode := r.PathValue("shop")
+	var skipped *shop.StepError
 	switch {
 	case errors.Is(err, shop.ErrEmptyCart):
 		s.flash(w, r, "error", l.T("checkout.empty"))
 		http.Redirect(w, r, s.cartURL(shopCode), http.StatusSeeOther)
-	case errors.Is(err, shop.ErrStepSkipped):
-		_, step, _ := strings.Cut(err.Error(), ": ")
-		step = step[strings.LastIndex(step, " ")+1:]
+	case errors.As(err, &skipped):
 		s.flash(w, r, "error", l.T("checkout.step_first"))
-		http.Redirect(w, r, s.checkoutURL(shopCode, step), http.StatusSeeOther)
+		http.Redirect(w, r, s.checkoutURL(shopCode, skipped.Step), http.StatusSeeOther)
 	default:
 		return false
 	}
