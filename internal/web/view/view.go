@@ -75,7 +75,7 @@ func newEngine(templates fs.FS) (*Engine, error) {
 		"langs":          i18n.Languages,
 		"inc":            func(i int) int { return i + 1 },
 		"dec":            func(i int) int { return i - 1 },
-		"percent":        pricing.FormatRate,
+		"percent":        percent,
 		"minicart":       func() template.HTML { return miniCartMarker },
 		"dict":           dict,
 		"lower":          func(s any) string { return strings.ToLower(fmt.Sprint(s)) },
@@ -168,6 +168,15 @@ func fieldOptions(f catalog.Field, lang string) []option {
 		out[i] = option{Value: o.Value, Label: label}
 	}
 	return out
+}
+
+// percent writes a tax rate for lang: "5.5" in English, "5,5" in French.
+func percent(bp int64, lang string) string {
+	s := pricing.FormatRate(bp)
+	if lang == "fr" {
+		return strings.ReplaceAll(s, ".", ",")
+	}
+	return s
 }
 
 // dict builds a map from key/value pairs, to pass several values to a

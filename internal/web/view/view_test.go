@@ -121,3 +121,15 @@ func TestBrokenTemplateFailsBoot(t *testing.T) {
 		}
 	}
 }
+
+func TestPercent(t *testing.T) {
+	for _, tc := range []struct {
+		bp   int64
+		lang string
+		want string
+	}{{550, "en", "5.5"}, {550, "fr", "5,5"}, {2000, "fr", "20"}, {210, "en", "2.1"}} {
+		if got := percent(tc.bp, tc.lang); got != tc.want {
+			t.Errorf("percent(%d, %s) = %q, want %q", tc.bp, tc.lang, got, tc.want)
+		}
+	}
+}
