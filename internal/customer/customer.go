@@ -173,9 +173,15 @@ func required(ps []Problem, field, v string, max int) []Problem {
 	return limit(ps, field, v, max)
 }
 
+// limit refuses values longer than max, and line breaks or NULs in any
+// field but addresses (which may span lines).
 func limit(ps []Problem, field, v string, max int) []Problem {
-	if utf8.RuneCountInString(v) > max || strings.ContainsAny(v, "\x00\r\n") && field != "address" && field != "inv_address" {
+	multiline := field == "address" || field == "inv_address"
+	switch {
+	case utf8.RuneCountInString(v) > max:
 		return append(ps, Problem{field, "form.too_long"})
+	case strings.ContainsRune(v, 0) || !multiline && strings.ContainsAny(v, "\r\n"):
+		return append(ps, Problem{field, "form.one_line"})
 	}
 	return ps
 }

@@ -18,7 +18,7 @@ func TestContactValidate(t *testing.T) {
 	}
 	bad := Contact{Email: "not-an-email", LastName: strings.Repeat("x", 101), Country: "XX", Phone: "1\n2"}
 	want := []Problem{{"email", "form.email_invalid"}, {"first_name", "form.required"}, {"last_name", "form.too_long"},
-		{"phone", "form.too_long"}, {"country", "form.country_invalid"}}
+		{"phone", "form.one_line"}, {"country", "form.country_invalid"}}
 	if diff := cmp.Diff(want, bad.Validate(false)); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}

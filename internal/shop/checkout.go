@@ -165,7 +165,7 @@ func validateAnswers(code string, unit int, fields []catalog.Field, in map[strin
 		case f.MinLength > 0 && n < f.MinLength:
 			bad(f.Name, "form.too_short")
 			continue
-		case n > max(f.MaxLength, 0) && f.MaxLength > 0, n > 2000:
+		case f.MaxLength > 0 && n > f.MaxLength, n > 2000:
 			bad(f.Name, "form.too_long")
 			continue
 		}
