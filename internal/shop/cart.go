@@ -79,6 +79,12 @@ type CartSummary struct {
 	Taxed money.Money
 }
 
+// Summary returns the mini-cart figures of a priced cart, so that a page
+// showing the cart need not read it twice.
+func (v *CartView) Summary() CartSummary {
+	return CartSummary{Count: v.Count, Taxed: v.Totals.Taxed}
+}
+
 // findCart returns the cart of token in shop, or nil when there is none.
 func (s *Service) findCart(ctx context.Context, st *store.Store, shopID int64, token string) (*store.Cart, cartState, error) {
 	var cs cartState
@@ -108,6 +114,11 @@ func (s *Service) Cart(ctx context.Context, shopCode, token, lang string, v cata
 	if err != nil {
 		return nil, err
 	}
+	return s.cartView(ctx, c, cart, cs, lang, v)
+}
+
+// cartView prices a cart already read (nil for none).
+func (s *Service) cartView(ctx context.Context, c *catalogue, cart *store.Cart, cs cartState, lang string, v catalog.Visitor) (*CartView, error) {
 	view := &CartView{Shop: c.shop}
 	var items []store.CartItem
 	if cart != nil {

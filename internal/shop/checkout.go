@@ -225,7 +225,7 @@ func (s *Service) Checkout(ctx context.Context, shopCode, token, lang, step stri
 	if err != nil {
 		return nil, err
 	}
-	cv, err := s.Cart(ctx, shopCode, token, lang, b.visitor(bound != nil))
+	cv, err := s.cartView(ctx, c, cart, cs, lang, b.visitor(bound != nil))
 	if err != nil {
 		return nil, err
 	}

@@ -82,7 +82,8 @@ func (s *Server) renderCart(w http.ResponseWriter, r *http.Request, status int, 
 	p := s.shopPageData(r, l, cv.Shop, v)
 	p.Title = l.T("cart.title")
 	p.Flashes = s.takeFlashes(w, r)
-	return s.renderShop(w, r, status, "cart", p)
+	sum := cv.Summary()
+	return s.renderShopCart(w, r, status, "cart", p, &sum)
 }
 
 // cartAdd puts a product in the cart from its page. A refusal shows the

@@ -69,7 +69,8 @@ func (s *Server) renderCheckout(w http.ResponseWriter, r *http.Request, status i
 	p := s.shopPageData(r, l, cv.Cart.Shop, v)
 	p.Title = l.T("checkout.step." + step)
 	p.Flashes = s.takeFlashes(w, r)
-	return s.renderShop(w, r, status, "checkout_"+step, p)
+	sum := cv.Cart.Summary()
+	return s.renderShopCart(w, r, status, "checkout_"+step, p, &sum)
 }
 
 // checkoutRedirect handles the errors that send the buyer elsewhere: an

@@ -30,7 +30,8 @@ func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request, status int, 
 	p := s.shopPageData(r, l, rv.Cart.Shop, reviewView{checkoutView: v, Terms: rv.Terms, Modes: rv.Modes})
 	p.Title = l.T("checkout.step.review")
 	p.Flashes = s.takeFlashes(w, r)
-	return s.renderShop(w, r, status, "checkout_review", p)
+	sum := rv.Cart.Summary()
+	return s.renderShopCart(w, r, status, "checkout_review", p, &sum)
 }
 
 // reviewView is the review page's data.

@@ -57,7 +57,7 @@ func (s *Server) shopPage(w http.ResponseWriter, r *http.Request, name string, b
 	// Pages of signed-in buyers depend on who they are: never cached.
 	cacheable := s.buyer(r).UserRef == ""
 	if p, ok := s.cache.get(version, key); ok && cacheable {
-		return s.writeShopPage(w, r, shopCode, http.StatusOK, p)
+		return s.writeShopPage(w, r, shopCode, http.StatusOK, p, nil)
 	}
 	page, err := build(l)
 	if err != nil {
@@ -74,26 +74,36 @@ func (s *Server) shopPage(w http.ResponseWriter, r *http.Request, name string, b
 	if cacheable {
 		s.cache.put(version, key, p)
 	}
-	return s.writeShopPage(w, r, shopCode, http.StatusOK, p)
+	return s.writeShopPage(w, r, shopCode, http.StatusOK, p, nil)
 }
 
 // renderShop renders a shop page that is never cached (cart, form errors).
 func (s *Server) renderShop(w http.ResponseWriter, r *http.Request, status int, name string, page *view.Page) error {
+	return s.renderShopCart(w, r, status, name, page, nil)
+}
+
+// renderShopCart is renderShop for a page that has priced the visitor's
+// cart already: the mini-cart uses sum instead of reading the cart again.
+func (s *Server) renderShopCart(w http.ResponseWriter, r *http.Request, status int, name string, page *view.Page, sum *shop.CartSummary) error {
 	s.withAccount(r, page)
 	head, tail, err := s.Views.RenderSplit(name, page)
 	if err != nil {
 		return err
 	}
-	return s.writeShopPage(w, r, page.Shop.Code, status, cachedPage{head: head, tail: tail})
+	return s.writeShopPage(w, r, page.Shop.Code, status, cachedPage{head: head, tail: tail}, sum)
 }
 
-// writeShopPage writes a page with the visitor's mini-cart in place.
-func (s *Server) writeShopPage(w http.ResponseWriter, r *http.Request, shopCode string, status int, p cachedPage) error {
+// writeShopPage writes a page with the visitor's mini-cart in place,
+// reading the cart unless sum is given.
+func (s *Server) writeShopPage(w http.ResponseWriter, r *http.Request, shopCode string, status int, p cachedPage, sum *shop.CartSummary) error {
 	var mini bytes.Buffer
 	if p.tail != nil {
-		sum, err := s.Shop.CartSummary(r.Context(), shopCode, cartToken(r, shopCode))
-		if err != nil {
-			return err
+		if sum == nil {
+			read, err := s.Shop.CartSummary(r.Context(), shopCode, cartToken(r, shopCode))
+			if err != nil {
+				return err
+			}
+			sum = &read
 		}
 		l := s.localizer(r)
 		label := l.T("cart.mini_empty")
