@@ -122,7 +122,20 @@ func (s *Server) signinLinkRequest(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// signinLink signs in with a one-time link from a mail.
+// signinLinkPage asks to confirm a sign-in link. Opening the link changes
+// nothing: mail scanners that fetch links must not use them up.
+func (s *Server) signinLinkPage(w http.ResponseWriter, r *http.Request) error {
+	l := s.localizer(r)
+	home, err := s.Shop.ShopHome(r.Context(), r.PathValue("shop"), l.Lang(), s.visitor(r), 1)
+	if err != nil {
+		return err
+	}
+	p := s.shopPageData(r, l, home.Shop, nil)
+	p.Title = l.T("signin.title")
+	return s.renderShop(w, r, http.StatusOK, "signin_link", p)
+}
+
+// signinLink signs in with a one-time link from a mail, once confirmed.
 func (s *Server) signinLink(w http.ResponseWriter, r *http.Request) error {
 	l := s.localizer(r)
 	u, err := s.Shop.UseSigninLink(r.Context(), r.PathValue("shop"), r.PathValue("token"))

@@ -27,7 +27,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /shop/{shop}/signin", s.handle(s.signin))
 	mux.Handle("POST /shop/{shop}/signout", s.handle(s.signout))
 	mux.Handle("POST /shop/{shop}/signin/link", s.handle(s.signinLinkRequest))
-	mux.Handle("GET /shop/{shop}/signin/link/{token}", s.handle(s.signinLink))
+	mux.Handle("GET /shop/{shop}/signin/link/{token}", s.handle(s.signinLinkPage))
+	mux.Handle("POST /shop/{shop}/signin/link/{token}", s.handle(s.signinLink))
 
 	mux.Handle("GET /shop/{shop}/checkout", s.handle(s.checkoutStart))
 	mux.Handle("GET /shop/{shop}/checkout/{step}", s.handle(s.checkoutPage))
