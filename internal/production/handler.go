@@ -55,6 +55,8 @@ func NewRegistry() *Registry {
 	r := &Registry{handlers: map[string]Handler{}}
 	r.Register(HandlerEnrolOneCourse, enrolOneCourse{})
 	r.Register(HandlerRegisteredProduct, registeredProduct{})
+	r.Register(HandlerSeatPool, seatPool{})
+	r.Register(HandlerSession, session{})
 	return r
 }
 

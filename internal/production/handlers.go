@@ -16,6 +16,8 @@ import (
 const (
 	HandlerEnrolOneCourse    = "enrol_one_course"
 	HandlerRegisteredProduct = "registered_product"
+	HandlerSeatPool          = "seat_pool"
+	HandlerSession           = "session"
 )
 
 // decodeParams reads a handler's parameters strictly: an unknown key is a

@@ -76,6 +76,9 @@ type Options struct {
 	// LMSURL resolves a relative password-setting link of the connector
 	// into the absolute one that mails need.
 	LMSURL string
+	// SeatReleaseGrace is how long after its enrolment starts a seat may
+	// still be released (ReleaseSeat); 0 (the default): only until then.
+	SeatReleaseGrace time.Duration
 	// Handlers replaces the built-in handlers (NewRegistry).
 	Handlers *Registry
 	// Logger receives failures of Run; nil discards them.
@@ -445,11 +448,17 @@ type progress map[string]string
 
 func readProgress(j *store.Job) progress {
 	p := progress{}
+	if j == nil {
+		return p // outside a job (seat assignment): nothing remembered
+	}
 	_ = json.Unmarshal(j.Progress, &p) // an unreadable progress is an empty one
 	return p
 }
 
 func (e *Engine) saveProgress(ctx context.Context, j *store.Job, p progress) error {
+	if j == nil {
+		return nil
+	}
 	b, err := json.Marshal(p)
 	if err != nil {
 		return err
