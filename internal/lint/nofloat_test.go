@@ -1,4 +1,4 @@
-package money
+package lint
 
 import (
 	"go/ast"
@@ -130,7 +130,7 @@ func TestFloatUsesDetects(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "bad.go")
-	src := "package bad\n\nvar price = float64(1)\n\nfunc f(x float32) {}\n\nvar ok = \"float64\" // strings are fine\n"
+	src := "package bad\n\nvar ratio = float64(1)\n\nfunc f(x float32) {}\n\nvar ok = \"float64\" // strings are fine\n"
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
