@@ -77,10 +77,10 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	}
 	// Paid orders are produced (enrolments, licence keys) by the engine,
 	// from jobs written in the payment's transaction.
-	engine := production.New(st, conn, outbox, production.Options{Logger: log})
+	engine := production.New(st, conn, outbox, production.Options{Logger: log, SeatReleaseGrace: cfg.SeatGrace})
 	ords := orders.New(st, modes, orders.Options{DefaultHold: cfg.OrderHold, Production: engine})
 	engine.UseOrders(ords)
-	svc := shop.New(shop.Deps{Store: st, LMS: conn, Outbox: outbox, Payments: modes, Orders: ords, Log: log,
+	svc := shop.New(shop.Deps{Store: st, LMS: conn, Outbox: outbox, Payments: modes, Orders: ords, Production: engine, Log: log,
 		BaseURL: baseURL, SalesEmail: cfg.SalesEmail})
 
 	if cfg.Demo {

@@ -27,12 +27,15 @@ type Config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	OrderHold       time.Duration
-	Metrics         bool
-	SMTP            *SMTPServer // nil: no mail server, mails stay captured in the outbox
-	MailFrom        string
-	SalesEmail      string   // empty: nobody is told of new orders
-	MoodleURL       *url.URL // nil: no Moodle site configured
-	MoodleToken     string   // the shop's web-service token; set together with MoodleURL
+	// SeatGrace is how long after a seat is assigned its customer may
+	// still release it (the learner has not really started yet).
+	SeatGrace   time.Duration
+	Metrics     bool
+	SMTP        *SMTPServer // nil: no mail server, mails stay captured in the outbox
+	MailFrom    string
+	SalesEmail  string   // empty: nobody is told of new orders
+	MoodleURL   *url.URL // nil: no Moodle site configured
+	MoodleToken string   // the shop's web-service token; set together with MoodleURL
 }
 
 // SMTPServer is the mail server named by --smtp-url, with its defaults
@@ -248,6 +251,13 @@ func build(values map[string]*value) (Config, error) {
 			bad("order-hold", "want a duration of at least 1m, such as 336h")
 		}
 		c.OrderHold = d
+	}
+	if s, ok := get("seat-release-grace"); ok {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			bad("seat-release-grace", "want a duration such as 24h, or 0")
+		}
+		c.SeatGrace = d
 	}
 	if s, ok := get("shutdown-timeout"); ok {
 		d, err := time.ParseDuration(s)

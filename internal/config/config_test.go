@@ -30,7 +30,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.Addr != "127.0.0.1:8080" || c.DB != "sqlite:courseshop.db" || c.Demo || !c.Metrics ||
 		c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || c.MaxBodyBytes != 1<<20 ||
-		c.ShutdownTimeout != 15*time.Second || c.BaseURL != nil || c.OrderHold != 14*24*time.Hour {
+		c.ShutdownTimeout != 15*time.Second || c.BaseURL != nil || c.OrderHold != 14*24*time.Hour || c.SeatGrace != 24*time.Hour {
 		t.Errorf("defaults = %+v", c)
 	}
 }

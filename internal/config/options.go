@@ -42,6 +42,7 @@ func Options() []Option {
 		{Name: "log-format", Env: "COURSESHOP_LOG_FORMAT", Default: "text", Usage: "log format: text or json", Commands: both},
 		{Name: "log-level", Env: "COURSESHOP_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn or error", Commands: both},
 		{Name: "max-body", Env: "COURSESHOP_MAX_BODY", Default: "1048576", Usage: "largest request body accepted, in bytes", Commands: serve},
+		{Name: "seat-release-grace", Env: "COURSESHOP_SEAT_RELEASE_GRACE", Default: "24h", Usage: "how long after assigning a seat its customer may still release it", Commands: serve},
 		{Name: "order-hold", Env: "COURSESHOP_ORDER_HOLD", Default: "336h", Usage: "how long an unpaid order keeps its limited stock before it is cancelled", Commands: serve},
 		{Name: "shutdown-timeout", Env: "COURSESHOP_SHUTDOWN_TIMEOUT", Default: "15s", Usage: "how long in-flight requests may run on SIGINT/SIGTERM", Commands: serve},
 		{Name: "metrics", Env: "COURSESHOP_METRICS", Default: "true", Usage: "serve Prometheus metrics on /metrics", Bool: true, Commands: serve},

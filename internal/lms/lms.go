@@ -53,12 +53,13 @@ type User struct {
 	Suspended   bool
 }
 
-// Accounts is the part of a connector that checkout uses: signing in and
-// finding accounts.
+// Accounts is the part of a connector that the shop's pages use: signing
+// in, finding accounts, naming the courses a customer's seats allow.
 type Accounts interface {
 	CheckCredentials(ctx context.Context, login, password string) (*User, error)
 	UsersByEmail(ctx context.Context, email string) ([]*User, error)
 	UserByRef(ctx context.Context, ref string) (*User, error)
+	Course(ctx context.Context, c CourseRef) (*Course, error)
 }
 
 // Connector is the shop's port to the learning platform. References (Ref)

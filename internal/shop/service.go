@@ -12,6 +12,7 @@ import (
 	"courseshop/internal/mail"
 	"courseshop/internal/order/orders"
 	"courseshop/internal/payment"
+	"courseshop/internal/production"
 	"courseshop/internal/store"
 )
 
@@ -26,7 +27,9 @@ type Deps struct {
 	Outbox   *mail.Outbox
 	Payments *payment.Registry
 	Orders   *orders.Service
-	Log      *slog.Logger
+	// Production runs paid orders; the support area assigns seats with it.
+	Production *production.Engine
+	Log        *slog.Logger
 	// BaseURL is the shop's public address, for the links in mails.
 	BaseURL *url.URL
 	// SalesEmail receives the sales team's notifications; empty: none.

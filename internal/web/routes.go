@@ -35,6 +35,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /shop/{shop}/checkout/{step}", s.handle(s.checkoutSubmit))
 	mux.Handle("GET /shop/{shop}/orders/{number}", s.handle(s.orderPage))
 	mux.Handle("GET /shop/{shop}/courses", s.handle(s.myCourses))
+	mux.Handle("GET /shop/{shop}/account", s.handle(s.accountPage))
+	mux.Handle("POST /shop/{shop}/account/seats/{ref}/assign", s.handle(s.assignSeat))
+	mux.Handle("POST /shop/{shop}/account/seats/{ref}/release", s.handle(s.releaseSeat))
 
 	// Pages of the built-in LMS.
 	mux.Handle("GET /lms/password/{token}", s.handle(s.passwordPage))

@@ -1,0 +1,189 @@
+package shop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"courseshop/internal/catalog"
+	"courseshop/internal/customer"
+	"courseshop/internal/lms"
+	"courseshop/internal/order"
+	"courseshop/internal/production"
+	"courseshop/internal/store"
+)
+
+// ErrNoCustomer is returned when a signed-in user has no customer account
+// in the shop yet (nothing bought, no contact step done). Acting on an
+// object then is as for one that does not exist: not found.
+var ErrNoCustomer = fmt.Errorf("no customer account in this shop: %w", ErrNotFound)
+
+// AccountOrder is an order as the support area lists it.
+type AccountOrder struct {
+	Order *order.Order
+	URL   string // the order page, signed
+}
+
+// AccountProduct is a product instance as the support area shows it.
+type AccountProduct struct {
+	Instance *store.Instance
+	Name     string
+}
+
+// SeatCourse is a course a seat pool may assign learners to.
+type SeatCourse struct {
+	IDNumber string
+	Name     string
+}
+
+// SeatPool is the seats one order line bought: a pool of one product.
+type SeatPool struct {
+	Name           string
+	Courses        []SeatCourse
+	Free, Assigned int
+	Seats          []production.SeatInfo
+}
+
+// AccountView is the customer support area of a signed-in customer: their
+// transactions, products and course seats.
+type AccountView struct {
+	Shop     *catalog.Shop
+	Customer *customer.Customer
+	Orders   []AccountOrder
+	Products []AccountProduct
+	Pools    []*SeatPool
+}
+
+// SupportArea returns the support area of the customer bound to the
+// signed-in buyer. Everything in it is read by that customer's ID: nothing
+// another customer owns can appear.
+func (s *Service) SupportArea(ctx context.Context, shopCode, lang string, b Buyer) (*AccountView, error) {
+	c, cust, err := s.ownCustomer(ctx, shopCode, b)
+	if err != nil {
+		return nil, err
+	}
+	v := &AccountView{Shop: c.shop, Customer: cust}
+	os, err := s.Store.OrdersOfCustomer(ctx, cust.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range os {
+		v.Orders = append(v.Orders, AccountOrder{Order: o, URL: s.OrderURL(c.shop.Code, o, time.Now().Add(OrderLinkLifetime))})
+	}
+	ins, err := s.Store.InstancesOfCustomer(ctx, cust.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range ins {
+		if in.Deleted || in.LMSObjectType == store.LMSObjectSeat {
+			continue
+		}
+		v.Products = append(v.Products, AccountProduct{Instance: in, Name: c.productName(in.ProductID, in.Handler, lang)})
+	}
+	seats, err := s.Production.Seats(ctx, cust.ID)
+	if err != nil {
+		return nil, err
+	}
+	v.Pools, err = s.seatPools(ctx, c, lang, seats)
+	return v, err
+}
+
+// seatPools groups seats by the order line that bought them, naming the
+// courses each pool allows.
+func (s *Service) seatPools(ctx context.Context, c *catalogue, lang string, seats []production.SeatInfo) ([]*SeatPool, error) {
+	var pools []*SeatPool
+	byLine := map[int64]*SeatPool{}
+	names := map[string]string{}
+	for _, st := range seats {
+		p := byLine[st.OrderLineID]
+		if p == nil {
+			p = &SeatPool{Name: c.productName(st.ProductID, "seat_pool", lang)}
+			for _, id := range st.Courses {
+				name, ok := names[id]
+				if !ok {
+					co, err := s.LMS.Course(ctx, lms.CourseRef{IDNumber: id})
+					switch {
+					case err == nil:
+						name = co.Fullname
+					case errors.Is(err, lms.ErrNoCourse):
+						name = id // deleted in the LMS since: the id still says which
+					default:
+						return nil, err
+					}
+					names[id] = name
+				}
+				p.Courses = append(p.Courses, SeatCourse{IDNumber: id, Name: name})
+			}
+			byLine[st.OrderLineID] = p
+			pools = append(pools, p)
+		}
+		if st.Assigned {
+			p.Assigned++
+		} else {
+			p.Free++
+		}
+		p.Seats = append(p.Seats, st)
+	}
+	return pools, nil
+}
+
+// productName is a product's name in lang, or fallback when the product
+// left the catalogue.
+func (c *catalogue) productName(id int64, fallback, lang string) string {
+	if p := c.byID[id]; p != nil {
+		return p.Texts.In(lang, c.shop.DefaultLocale).Name
+	}
+	return fallback
+}
+
+// ownCustomer returns the shop's customer bound to the signed-in buyer.
+func (s *Service) ownCustomer(ctx context.Context, shopCode string, b Buyer) (*catalogue, *customer.Customer, error) {
+	c, err := s.catalogue(ctx, shopCode)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b.UserRef == "" {
+		return nil, nil, ErrForbidden
+	}
+	cust, err := s.Store.CustomerByUser(ctx, c.shop.ID, b.UserRef)
+	if errors.Is(err, store.ErrNotFound) {
+		return c, nil, ErrNoCustomer
+	}
+	return c, cust, err
+}
+
+// ownSeat checks that the seat ref belongs to the signed-in buyer's
+// customer. Another customer's seat and a seat that does not exist give
+// the same not-found error, so refs cannot be probed.
+func (s *Service) ownSeat(ctx context.Context, shopCode, ref string, b Buyer) error {
+	_, cust, err := s.ownCustomer(ctx, shopCode, b)
+	if err != nil {
+		return err
+	}
+	in, err := s.Store.InstanceByReference(ctx, ref)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if in == nil || in.CustomerID != cust.ID || in.LMSObjectType != store.LMSObjectSeat {
+		return fmt.Errorf("seat %q: %w", ref, ErrForbidden)
+	}
+	return nil
+}
+
+// AssignSeat gives one of the customer's free seats to a learner, in one
+// of the seat's courses.
+func (s *Service) AssignSeat(ctx context.Context, shopCode, ref string, b Buyer, learner customer.Participant, course string) error {
+	if err := s.ownSeat(ctx, shopCode, ref, b); err != nil {
+		return err
+	}
+	return s.Production.AssignSeat(ctx, ref, learner, course, "user:"+b.UserRef)
+}
+
+// ReleaseSeat frees one of the customer's seats before its learner starts.
+func (s *Service) ReleaseSeat(ctx context.Context, shopCode, ref string, b Buyer) error {
+	if err := s.ownSeat(ctx, shopCode, ref, b); err != nil {
+		return err
+	}
+	return s.Production.ReleaseSeat(ctx, ref, "user:"+b.UserRef)
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"courseshop/internal/customer"
+	"courseshop/internal/production"
+	"courseshop/internal/shop"
+)
+
+// accountData is the support area page: the customer's view, and the seat
+// form that failed, with what was typed and why.
+type accountData struct {
+	*shop.AccountView
+	Form     seatForm
+	NoneYet  bool // signed in, but no customer account in this shop yet
+	ShopCode string
+}
+
+// seatForm is a seat assignment as typed.
+type seatForm struct {
+	Ref      string
+	Learner  customer.Participant
+	Course   string
+	Problems map[string]string // field → localised message; "" for the whole form
+}
+
+// accountPage shows the signed-in customer's support area.
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderAccount(w, r, http.StatusOK, seatForm{})
+}
+
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, form seatForm) error {
+	l := s.localizer(r)
+	shopCode := r.PathValue("shop")
+	b := s.buyer(r)
+	if b.UserRef == "" {
+		http.Redirect(w, r, "/shop/"+shopCode+"/signin?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
+		return nil
+	}
+	d := accountData{Form: form, ShopCode: shopCode}
+	v, err := s.Shop.SupportArea(r.Context(), shopCode, l.Lang(), b)
+	switch {
+	case errors.Is(err, shop.ErrNoCustomer):
+		d.NoneYet = true
+	case err != nil:
+		return err
+	default:
+		d.AccountView = v
+	}
+	home, err := s.Shop.ShopHome(r.Context(), shopCode, l.Lang(), s.visitor(r), 1)
+	if err != nil {
+		return err
+	}
+	p := s.shopPageData(r, l, home.Shop, d)
+	p.Title = l.T("account.title")
+	p.Flashes = s.takeFlashes(w, r)
+	w.Header().Set("Referrer-Policy", "no-referrer") // the order links are signed
+	return s.renderShop(w, r, status, "account", p)
+}
+
+// assignSeat gives a free seat of the customer to a learner.
+func (s *Server) assignSeat(w http.ResponseWriter, r *http.Request) error {
+	l := s.localizer(r)
+	f := seatForm{Ref: r.PathValue("ref"), Course: r.PostFormValue("course"), Learner: customer.Participant{
+		FirstName: r.PostFormValue("first_name"), LastName: r.PostFormValue("last_name"), Email: r.PostFormValue("email")}}
+	f.Learner.Normalize()
+	if probs := f.Learner.Validate(); len(probs) > 0 {
+		f.Problems = map[string]string{}
+		for _, p := range probs {
+			f.Problems[p.Field] = l.T(p.Key)
+		}
+		return s.renderAccount(w, r, http.StatusUnprocessableEntity, f)
+	}
+	err := s.Shop.AssignSeat(r.Context(), r.PathValue("shop"), f.Ref, s.buyer(r), f.Learner, f.Course)
+	switch {
+	case errors.Is(err, production.ErrCourseNotAllowed):
+		f.Problems = map[string]string{"course": l.T("seats.course_not_allowed")}
+		return s.renderAccount(w, r, http.StatusUnprocessableEntity, f)
+	case errors.Is(err, production.ErrSeatAssigned):
+		s.flash(w, r, "error", l.T("seats.already_assigned"))
+	case err != nil:
+		return err
+	default:
+		s.flash(w, r, "info", l.T("seats.assigned", "Email", f.Learner.Email))
+	}
+	http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/account#seats", http.StatusSeeOther)
+	return nil
+}
+
+// releaseSeat frees a seat whose learner has not started.
+func (s *Server) releaseSeat(w http.ResponseWriter, r *http.Request) error {
+	l := s.localizer(r)
+	err := s.Shop.ReleaseSeat(r.Context(), r.PathValue("shop"), r.PathValue("ref"), s.buyer(r))
+	switch {
+	case errors.Is(err, production.ErrSeatStarted):
+		s.flash(w, r, "error", l.T("seats.locked"))
+	case errors.Is(err, production.ErrSeatFree):
+		s.flash(w, r, "error", l.T("seats.already_free"))
+	case err != nil:
+		return err
+	default:
+		s.flash(w, r, "info", l.T("seats.released"))
+	}
+	http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/account#seats", http.StatusSeeOther)
+	return nil
+}

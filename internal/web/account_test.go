@@ -1,0 +1,171 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"courseshop/internal/demo"
+	"courseshop/internal/lms"
+	"courseshop/internal/password"
+	"courseshop/internal/store"
+)
+
+var seatRefRE = regexp.MustCompile(`/account/seats/([A-Z0-9-]+)/assign`)
+
+// buySeats signs the demo learner in and buys n OFFICE-SEATS in test
+// mode, then runs production; it returns the free seats' references.
+func buySeats(t *testing.T, ts *testServer, b *browser, n string) []string {
+	t.Helper()
+	if code, _, h := b.do("POST", "/shop/demo/signin", url.Values{"login": {demo.LearnerEmail}, "password": {demo.LearnerPassword}, "next": {"/shop/demo"}}); code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d %s", code, h.Get("Location"))
+	}
+	if code, _, _ := b.do("POST", "/shop/demo/cart/add", url.Values{"code": {"OFFICE-SEATS"}, "quantity": {n}}); code != http.StatusSeeOther {
+		t.Fatalf("add: %d", code)
+	}
+	path, body := b.step("/shop/demo/checkout")
+	if path == "/shop/demo/checkout/customer" {
+		b.do("POST", path, url.Values{"rev": {rev(t, body)}, "email": {demo.LearnerEmail}, "first_name": {"Camille"}, "last_name": {"Durand"}, "country": {"FR"}})
+		path, body = b.step("/shop/demo/checkout/review")
+	}
+	if path != "/shop/demo/checkout/review" {
+		t.Fatalf("checkout went to %s:\n%s", path, text(body))
+	}
+	if code, page, _ := b.do("POST", path, url.Values{"rev": {rev(t, body)}, "terms": {"yes"}, "mode": {"test"}}); code != http.StatusSeeOther {
+		t.Fatalf("place: %d\n%s", code, text(page))
+	}
+	for range 3 {
+		if _, err := ts.engine.RunDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page := b.get("/shop/demo/account")
+	var refs []string
+	for _, m := range seatRefRE.FindAllStringSubmatch(page, -1) {
+		refs = append(refs, m[1])
+	}
+	return refs
+}
+
+// TestSupportAreaSeats: a customer sees their order and seats, assigns a
+// seat (the learner is enrolled; bad input keeps what was typed),
+// releases the seat, and sees the counts change.
+func TestSupportAreaSeats(t *testing.T) {
+	ts := newServer(t, seedDemo)
+	ctx := context.Background()
+	b := newBrowser(t, ts)
+	if code, _, h := b.do("GET", "/shop/demo/account", nil); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/shop/demo/signin?next=") {
+		t.Fatalf("anonymous account page: %d %s", code, h.Get("Location"))
+	}
+	refs := buySeats(t, ts, b, "3")
+	if len(refs) != 3 {
+		t.Fatalf("free seats after buying 3: %v", refs)
+	}
+	_, page := b.get("/shop/demo/account")
+	for _, want := range []string{"My transactions", "Complete", "Course seats", "3 free, 0 assigned", "Spreadsheets for everyone", "Your personal data", "This account is personal"} {
+		if !strings.Contains(text(page), want) {
+			t.Errorf("account page lacks %q:\n%s", want, text(page))
+		}
+	}
+
+	// Bad input: 422, the typing is kept, nothing is assigned.
+	assign := "/shop/demo/account/seats/" + refs[0] + "/assign"
+	code, page, _ := b.do("POST", assign, url.Values{"first_name": {"Léa"}, "last_name": {"Lenoir"}, "email": {"lea@"}, "course": {"doc-100"}})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `value="Léa"`) || !strings.Contains(text(page), "Enter an e-mail address") ||
+		!strings.Contains(text(page), "3 free, 0 assigned") {
+		t.Errorf("bad e-mail: %d\n%s", code, text(page))
+	}
+	code, page, _ = b.do("POST", assign, url.Values{"first_name": {"Léa"}, "last_name": {"Lenoir"}, "email": {"lea@example.com"}, "course": {"sec-120"}})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(text(page), "Choose one of the courses") {
+		t.Errorf("course outside the pool: %d\n%s", code, text(page))
+	}
+
+	if _, page = b.post(assign, url.Values{"first_name": {"Léa"}, "last_name": {"Lenoir"}, "email": {"lea@example.com"}, "course": {"doc-100"}}); !strings.Contains(text(page), "2 free, 1 assigned") ||
+		!strings.Contains(text(page), "lea@example.com is enrolled") {
+		t.Fatalf("after assigning:\n%s", text(page))
+	}
+	users, err := ts.store.LMSUsersByEmail(ctx, "lea@example.com")
+	if err != nil || len(users) != 1 {
+		t.Fatalf("learner account: %v %v", users, err)
+	}
+	enrolledIn := func() []string {
+		t.Helper()
+		es, err := ts.store.LMSEnrolments(ctx, users[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Course.IDNumber)
+		}
+		return out
+	}
+	if got := enrolledIn(); len(got) != 1 || got[0] != "doc-100" {
+		t.Errorf("learner enrolled in %v, want [doc-100]", got)
+	}
+	if code, _, _ := b.do("POST", assign, url.Values{"first_name": {"Max"}, "last_name": {"Moreau"}, "email": {"max@example.com"}, "course": {"doc-100"}}); code != http.StatusSeeOther {
+		t.Errorf("assigning an assigned seat: %d", code)
+	}
+	if _, page = b.get("/shop/demo/account"); !strings.Contains(text(page), "This seat was assigned meanwhile") || strings.Contains(page, "max@example.com") {
+		t.Errorf("second assignment of a seat:\n%s", text(page))
+	}
+
+	if _, page = b.post("/shop/demo/account/seats/"+refs[0]+"/release", url.Values{}); !strings.Contains(text(page), "3 free, 0 assigned") ||
+		!strings.Contains(text(page), "The seat is free again") {
+		t.Errorf("after releasing:\n%s", text(page))
+	}
+	if got := enrolledIn(); len(got) != 0 {
+		t.Errorf("released learner still enrolled in %v", got)
+	}
+
+	b.get("/lang/fr")
+	_, page = b.get("/shop/demo/account")
+	for _, want := range []string{"Mes transactions", "Mes produits", "Places de formation", "3 libre(s), 0 attribuée(s)", "Ce compte est personnel"} {
+		if !strings.Contains(text(page), want) {
+			t.Errorf("French account page lacks %q:\n%s", want, text(page))
+		}
+	}
+}
+
+// TestSupportAreaIsPrivate: another signed-in user sees none of the
+// customer's data and cannot act on their seats by URL.
+func TestSupportAreaIsPrivate(t *testing.T) {
+	ts := newServer(t, seedDemo)
+	ctx := context.Background()
+	owner := newBrowser(t, ts)
+	refs := buySeats(t, ts, owner, "2")
+	if len(refs) != 2 {
+		t.Fatalf("free seats: %v", refs)
+	}
+
+	hash, _ := password.Hash("other-password", password.Cheap())
+	if err := ts.store.CreateLMSUser(ctx, &store.LMSUser{User: lms.User{Username: "olga", Email: "olga@example.com", FirstName: "Olga", LastName: "Other", Country: "FR"}, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	other := newBrowser(t, ts)
+	if code, _, _ := other.do("POST", "/shop/demo/signin", url.Values{"login": {"olga@example.com"}, "password": {"other-password"}, "next": {"/shop/demo"}}); code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", code)
+	}
+	_, page := other.get("/shop/demo/account")
+	if !strings.Contains(text(page), "You have not bought anything") || strings.Contains(page, refs[0]) {
+		t.Errorf("another user's account page:\n%s", text(page))
+	}
+	for _, path := range []string{"/account/seats/" + refs[0] + "/assign", "/account/seats/" + refs[0] + "/release", "/account/seats/NOPE-NOPE/assign"} {
+		code, _, _ := other.do("POST", "/shop/demo"+path, url.Values{"first_name": {"Olga"}, "last_name": {"Other"}, "email": {"olga@example.com"}, "course": {"xls-100"}})
+		if code != http.StatusNotFound {
+			t.Errorf("POST %s by another user: %d", path, code)
+		}
+	}
+	// Nothing changed for the owner.
+	if _, page := owner.get("/shop/demo/account"); !strings.Contains(text(page), "2 free, 0 assigned") {
+		t.Errorf("owner's seats after the other user's attempts:\n%s", text(page))
+	}
+	// Signed out, there is no seat to act on.
+	anon := newBrowser(t, ts)
+	if code, _, _ := anon.do("POST", "/shop/demo/account/seats/"+refs[0]+"/release", url.Values{}); code != http.StatusNotFound {
+		t.Errorf("anonymous release: %d", code)
+	}
+}
