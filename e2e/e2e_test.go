@@ -22,11 +22,20 @@ import (
 // fresh SQLite file, and returns its base URL.
 func startShop(t *testing.T) string {
 	t.Helper()
+	base, _ := startShopDB(t)
+	return base
+}
+
+// startShopDB is startShop that also returns the database's DSN, for
+// tests that read what the shop wrote (the mail outbox, the LMS).
+func startShopDB(t *testing.T) (string, string) {
+	t.Helper()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "shop.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	env := app.Env{
-		Args:   []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--db", "sqlite:" + filepath.Join(t.TempDir(), "shop.db")},
+		Args:   []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--db", dsn},
 		Getenv: func(string) string { return "" },
 		Stdout: io.Discard, Stderr: io.Discard,
 		Ready: func(u string) { ready <- u },
@@ -38,13 +47,13 @@ func startShop(t *testing.T) string {
 	})
 	select {
 	case u := <-ready:
-		return u
+		return u, dsn
 	case err := <-done:
 		t.Fatalf("shop did not start: %v", err)
 	case <-time.After(60 * time.Second):
 		t.Fatal("shop did not start in time")
 	}
-	return ""
+	return "", ""
 }
 
 // newBrowser starts headless Chromium for one test.
