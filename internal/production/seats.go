@@ -260,7 +260,7 @@ func (e *Engine) ReleaseSeat(ctx context.Context, instanceRef, actor string) err
 		return fmt.Errorf("%w: %s", ErrSeatFree, in.Reference)
 	}
 	now := e.now()
-	if now.After(in.Start.Add(e.opt.SeatReleaseGrace)) {
+	if e.seatStarted(in, now) {
 		return fmt.Errorf("%w: seat %s started %s", ErrSeatStarted, in.Reference, in.Start.Format(time.RFC3339))
 	}
 	courseRef, _, _ := strings.Cut(in.LMSObjectRef, ":")
@@ -300,6 +300,9 @@ type SeatInfo struct {
 	Course       string
 	Start, End   time.Time
 	State        store.InstanceState
+	// Locked is true once the release grace has passed: the learner keeps
+	// the seat (ReleaseSeat gives ErrSeatStarted).
+	Locked bool
 }
 
 // Seats returns a customer's seats (every pool bought), oldest first.
@@ -308,13 +311,54 @@ func (e *Engine) Seats(ctx context.Context, customerID int64) ([]SeatInfo, error
 	if err != nil {
 		return nil, err
 	}
+	now := e.now()
 	out := make([]SeatInfo, 0, len(ins))
 	for _, in := range ins {
 		d, _ := strconv.Atoi(in.Data[seatDuration])
+		assigned := in.SeatLearnerRef != ""
 		out = append(out, SeatInfo{Reference: in.Reference, ProductID: in.ProductID, OrderLineID: in.OrderLineID,
 			Courses: strings.Split(in.Data[seatCourses], ","), Role: in.Data[seatRole], DurationDays: d,
-			Assigned: in.SeatLearnerRef != "", LearnerRef: in.SeatLearnerRef, LearnerEmail: in.Data[seatEmail],
-			Course: in.Data[seatCourse], Start: in.Start, End: in.End, State: in.State})
+			Assigned: assigned, LearnerRef: in.SeatLearnerRef, LearnerEmail: in.Data[seatEmail],
+			Course: in.Data[seatCourse], Start: in.Start, End: in.End, State: in.State,
+			Locked: assigned && e.seatStarted(in, now)})
+	}
+	return out, nil
+}
+
+// seatStarted tells whether an assigned seat's release grace is over.
+func (e *Engine) seatStarted(in *store.Instance, now time.Time) bool {
+	return now.After(in.Start.Add(e.opt.SeatReleaseGrace))
+}
+
+// SeatEvent is one assignment or release of a customer's seat.
+type SeatEvent struct {
+	Reference string // the seat
+	Kind      string // store.InstanceEventSeatAssigned or store.InstanceEventSeatReleased
+	At        time.Time
+	Email     string // the learner's
+	Course    string // idnumber
+	Actor     string
+}
+
+// SeatHistory returns the assignments and releases of a customer's seats,
+// oldest first.
+func (e *Engine) SeatHistory(ctx context.Context, customerID int64) ([]SeatEvent, error) {
+	ins, err := e.store.SeatsOfCustomer(ctx, customerID)
+	if err != nil {
+		return nil, err
+	}
+	refs := make(map[int64]string, len(ins))
+	for _, in := range ins {
+		refs[in.ID] = in.Reference
+	}
+	evs, err := e.store.CustomerInstanceEvents(ctx, customerID, store.InstanceEventSeatAssigned, store.InstanceEventSeatReleased)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SeatEvent, 0, len(evs))
+	for _, ev := range evs {
+		out = append(out, SeatEvent{Reference: refs[ev.InstanceID], Kind: ev.Kind, At: ev.At, Email: ev.Data["email"],
+			Course: ev.Data["course"], Actor: ev.Actor})
 	}
 	return out, nil
 }

@@ -211,6 +211,9 @@ func testSeatPool(t *testing.T, e *env) {
 	if _, ok := e.enrolment(t, bob.Ref, sec2); !ok {
 		t.Error("bob unenrolled by a refused release")
 	}
+	if s := e.seats(t, c.ID)[1]; !s.Locked {
+		t.Errorf("bob's started seat is not locked: %+v", s)
+	}
 	// The freed seat can be given again.
 	must(t, e.eng.AssignSeat(e.ctx, ss[0].Reference, ann, "SEC2", "user:1"))
 	if free(e.seats(t, c.ID)) != 1 {
@@ -218,6 +221,30 @@ func testSeatPool(t *testing.T, e *env) {
 	}
 	if err := e.eng.AssignSeat(e.ctx, "0000-0000-0000-0000", ann, "SEC1", "user:1"); !errors.Is(err, production.ErrNotSeat) {
 		t.Errorf("unknown seat: %v", err)
+	}
+	if s := e.seats(t, c.ID)[0]; s.Locked {
+		t.Errorf("a seat assigned just now is locked: %+v", s)
+	}
+
+	hist, err := e.eng.SeatHistory(e.ctx, c.ID)
+	must(t, err)
+	var got []string
+	for _, h := range hist {
+		got = append(got, fmt.Sprintf("%s %s %s %s %s", h.Reference, h.Kind, h.Email, h.Course, h.Actor))
+	}
+	want := []string{
+		ss[0].Reference + " seat_assigned ann@example.com SEC1 user:1",
+		ss[1].Reference + " seat_assigned bob@example.com SEC2 user:1",
+		ss[0].Reference + " seat_released ann@example.com SEC1 user:1",
+		ss[0].Reference + " seat_assigned ann@example.com SEC2 user:1",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("seat history\n got %q\nwant %q", got, want)
+	}
+	// Another customer's history is their own.
+	other := e.lead(t, "other@example.com", "Oth", "Er")
+	if hist, err := e.eng.SeatHistory(e.ctx, other.ID); err != nil || len(hist) != 0 {
+		t.Errorf("another customer's seat history: %v %v", hist, err)
 	}
 }
 

@@ -43,6 +43,17 @@ type SeatPool struct {
 	Courses        []SeatCourse
 	Free, Assigned int
 	Seats          []production.SeatInfo
+	History        []production.SeatEvent // oldest first
+}
+
+// CourseName names one of the pool's courses by its idnumber.
+func (p *SeatPool) CourseName(idnumber string) string {
+	for _, c := range p.Courses {
+		if c.IDNumber == idnumber {
+			return c.Name
+		}
+	}
+	return idnumber
 }
 
 // AccountView is the customer support area of a signed-in customer: their
@@ -85,15 +96,20 @@ func (s *Service) SupportArea(ctx context.Context, shopCode, lang string, b Buye
 	if err != nil {
 		return nil, err
 	}
-	v.Pools, err = s.seatPools(ctx, c, lang, seats)
+	hist, err := s.Production.SeatHistory(ctx, cust.ID)
+	if err != nil {
+		return nil, err
+	}
+	v.Pools, err = s.seatPools(ctx, c, lang, seats, hist)
 	return v, err
 }
 
-// seatPools groups seats by the order line that bought them, naming the
-// courses each pool allows.
-func (s *Service) seatPools(ctx context.Context, c *catalogue, lang string, seats []production.SeatInfo) ([]*SeatPool, error) {
+// seatPools groups seats and their history by the order line that bought
+// them, naming the courses each pool allows.
+func (s *Service) seatPools(ctx context.Context, c *catalogue, lang string, seats []production.SeatInfo, hist []production.SeatEvent) ([]*SeatPool, error) {
 	var pools []*SeatPool
 	byLine := map[int64]*SeatPool{}
+	byRef := map[string]*SeatPool{}
 	names := map[string]string{}
 	for _, st := range seats {
 		p := byLine[st.OrderLineID]
@@ -124,6 +140,12 @@ func (s *Service) seatPools(ctx context.Context, c *catalogue, lang string, seat
 			p.Free++
 		}
 		p.Seats = append(p.Seats, st)
+		byRef[st.Reference] = p
+	}
+	for _, ev := range hist {
+		if p := byRef[ev.Reference]; p != nil {
+			p.History = append(p.History, ev)
+		}
 	}
 	return pools, nil
 }

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -143,13 +141,12 @@ func (s *Store) ProductStocks(ctx context.Context, ids []int64) (map[int64]Produ
 	if len(ids) == 0 {
 		return out, nil
 	}
-	marks := make([]string, len(ids))
 	args := make([]any, len(ids))
 	for i, id := range ids {
-		marks[i], args[i] = "$"+strconv.Itoa(i+1), id
+		args[i] = id
 	}
 	rows, err := s.r().QueryContext(ctx,
-		`SELECT id, stock_limit, stock_held, stock_sold FROM products WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...)
+		`SELECT id, stock_limit, stock_held, stock_sold FROM products WHERE id IN (`+placeholders(1, len(ids))+`)`, args...)
 	if err != nil {
 		return nil, mapErr(err, "product stock")
 	}

@@ -224,10 +224,29 @@ func (s *Store) AddInstanceEvent(ctx context.Context, ev *InstanceEvent) error {
 
 // InstanceEvents returns an instance's history, oldest first.
 func (s *Store) InstanceEvents(ctx context.Context, instanceID int64) ([]InstanceEvent, error) {
+	return s.instanceEvents(ctx, "instance events", `e.instance_id = $1`, instanceID)
+}
+
+// CustomerInstanceEvents returns the events of kind of every instance of
+// a customer, oldest first: the seat assignment history of the support
+// area in one query.
+func (s *Store) CustomerInstanceEvents(ctx context.Context, customerID int64, kinds ...string) ([]InstanceEvent, error) {
+	where, args := `i.customer_id = $1`, []any{customerID}
+	if len(kinds) > 0 {
+		where += ` AND e.kind IN (` + placeholders(2, len(kinds)) + `)`
+		for _, k := range kinds {
+			args = append(args, k)
+		}
+	}
+	return s.instanceEvents(ctx, "customer instance events", where, args...)
+}
+
+func (s *Store) instanceEvents(ctx context.Context, what, where string, args ...any) ([]InstanceEvent, error) {
 	rows, err := s.r().QueryContext(ctx,
-		`SELECT id, instance_id, order_line_id, kind, data, at, actor FROM product_events WHERE instance_id = $1 ORDER BY at, id`, instanceID)
+		`SELECT e.id, e.instance_id, e.order_line_id, e.kind, e.data, e.at, e.actor
+		FROM product_events e JOIN product_instances i ON i.id = e.instance_id WHERE `+where+` ORDER BY e.at, e.id`, args...)
 	if err != nil {
-		return nil, mapErr(err, "instance events")
+		return nil, mapErr(err, what)
 	}
 	defer rows.Close()
 	var out []InstanceEvent
@@ -236,7 +255,7 @@ func (s *Store) InstanceEvents(ctx context.Context, instanceID int64) ([]Instanc
 		var line sql.NullInt64
 		var data string
 		if err := rows.Scan(&ev.ID, &ev.InstanceID, &line, &ev.Kind, &data, &ev.At, &ev.Actor); err != nil {
-			return nil, mapErr(err, "instance events")
+			return nil, mapErr(err, what)
 		}
 		ev.OrderLineID = line.Int64
 		if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
@@ -244,7 +263,7 @@ func (s *Store) InstanceEvents(ctx context.Context, instanceID int64) ([]Instanc
 		}
 		out = append(out, ev)
 	}
-	return out, mapErr(rows.Err(), "instance events")
+	return out, mapErr(rows.Err(), what)
 }
 
 func (s *Store) instances(ctx context.Context, what, where string, args ...any) ([]*Instance, error) {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"courseshop/internal/demo"
 	"courseshop/internal/lms"
@@ -120,10 +121,36 @@ func TestSupportAreaSeats(t *testing.T) {
 	if got := enrolledIn(); len(got) != 0 {
 		t.Errorf("released learner still enrolled in %v", got)
 	}
+	for _, want := range []string{"Assignment history", refs[0] + " assigned to lea@example.com in Professional documents with a word processor",
+		refs[0] + " freed from lea@example.com (Professional documents with a word processor)"} {
+		if !strings.Contains(text(page), want) {
+			t.Errorf("history lacks %q:\n%s", want, text(page))
+		}
+	}
+
+	// Once the learner has started (past the release grace), the seat is
+	// locked: the page says so and the server refuses a release.
+	b.post("/shop/demo/account/seats/"+refs[1]+"/assign", url.Values{"first_name": {"Max"}, "last_name": {"Moreau"}, "email": {"max@example.com"}, "course": {"xls-100"}})
+	in, err := ts.store.InstanceByReference(ctx, refs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Start = in.Start.Add(-48 * time.Hour)
+	if err := ts.store.UpdateSeat(ctx, in, in.SeatLearnerRef, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, page = b.get("/shop/demo/account")
+	if !strings.Contains(text(page), "Locked: the learner started on") || strings.Contains(page, refs[1]+"/release") {
+		t.Errorf("started seat:\n%s", text(page))
+	}
+	if _, page = b.post("/shop/demo/account/seats/"+refs[1]+"/release", url.Values{}); !strings.Contains(text(page), "cannot be released any more") ||
+		!strings.Contains(text(page), "2 free, 1 assigned") {
+		t.Errorf("releasing a started seat:\n%s", text(page))
+	}
 
 	b.get("/lang/fr")
 	_, page = b.get("/shop/demo/account")
-	for _, want := range []string{"Mes transactions", "Mes produits", "Places de formation", "3 libre(s), 0 attribuée(s)", "Ce compte est personnel"} {
+	for _, want := range []string{"Mes transactions", "Mes produits", "Places de formation", "2 libre(s), 1 attribuée(s)", "Ce compte est personnel", "Verrouillée"} {
 		if !strings.Contains(text(page), want) {
 			t.Errorf("French account page lacks %q:\n%s", want, text(page))
 		}
