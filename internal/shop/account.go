@@ -209,3 +209,32 @@ func (s *Service) ReleaseSeat(ctx context.Context, shopCode, ref string, b Buyer
 	}
 	return s.Production.ReleaseSeat(ctx, ref, "user:"+b.UserRef)
 }
+
+// ErrNotCancellable is returned when the customer asks to cancel an order
+// that has received money or is past payment: the sales team handles
+// those (refunds).
+var ErrNotCancellable = errors.New("only orders with nothing paid can be cancelled")
+
+// CancelOrder cancels an unpaid order of the signed-in buyer's customer,
+// releasing its held stock.
+func (s *Service) CancelOrder(ctx context.Context, shopCode, number string, b Buyer) error {
+	c, cust, err := s.ownCustomer(ctx, shopCode, b)
+	if err != nil {
+		return err
+	}
+	o, err := s.Store.OrderByNumber(ctx, c.shop.ID, number)
+	if errors.Is(err, store.ErrNotFound) || err == nil && o.CustomerID != cust.ID {
+		return ErrForbidden
+	}
+	if err != nil {
+		return err
+	}
+	if !o.Status.Unpaid() || !o.Paid.IsZero() {
+		return fmt.Errorf("order %s is %s: %w", o.Number, o.Status, ErrNotCancellable)
+	}
+	_, err = s.Orders.Cancel(ctx, o.ID, order.Cause{Actor: fmt.Sprintf("customer:%d", cust.ID), Reason: "cancelled by the customer in the support area"})
+	if errors.Is(err, order.ErrTransition) { // paid meanwhile
+		return fmt.Errorf("%w: %w", ErrNotCancellable, err)
+	}
+	return err
+}

@@ -107,3 +107,20 @@ func (s *Server) releaseSeat(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/account#seats", http.StatusSeeOther)
 	return nil
 }
+
+// cancelOrder cancels an unpaid order of the customer.
+func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) error {
+	l := s.localizer(r)
+	number := r.PathValue("number")
+	err := s.Shop.CancelOrder(r.Context(), r.PathValue("shop"), number, s.buyer(r))
+	switch {
+	case errors.Is(err, shop.ErrNotCancellable):
+		s.flash(w, r, "error", l.T("account.not_cancellable", "Number", number))
+	case err != nil:
+		return err
+	default:
+		s.flash(w, r, "info", l.T("account.cancelled", "Number", number))
+	}
+	http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/account#orders", http.StatusSeeOther)
+	return nil
+}

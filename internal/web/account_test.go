@@ -11,21 +11,27 @@ import (
 
 	"courseshop/internal/demo"
 	"courseshop/internal/lms"
+	"courseshop/internal/order"
 	"courseshop/internal/password"
 	"courseshop/internal/store"
 )
 
 var seatRefRE = regexp.MustCompile(`/account/seats/([A-Z0-9-]+)/assign`)
 
-// buySeats signs the demo learner in and buys n OFFICE-SEATS in test
-// mode, then runs production; it returns the free seats' references.
-func buySeats(t *testing.T, ts *testServer, b *browser, n string) []string {
+// signInLearner signs the demo learner in.
+func signInLearner(t *testing.T, b *browser) {
 	t.Helper()
 	if code, _, h := b.do("POST", "/shop/demo/signin", url.Values{"login": {demo.LearnerEmail}, "password": {demo.LearnerPassword}, "next": {"/shop/demo"}}); code != http.StatusSeeOther {
 		t.Fatalf("sign in: %d %s", code, h.Get("Location"))
 	}
-	if code, _, _ := b.do("POST", "/shop/demo/cart/add", url.Values{"code": {"OFFICE-SEATS"}, "quantity": {n}}); code != http.StatusSeeOther {
-		t.Fatalf("add: %d", code)
+}
+
+// buy takes the signed-in demo learner through the checkout of qty code,
+// paid with mode, and returns the order number.
+func buy(t *testing.T, b *browser, code, qty, mode string) string {
+	t.Helper()
+	if c, _, _ := b.do("POST", "/shop/demo/cart/add", url.Values{"code": {code}, "quantity": {qty}}); c != http.StatusSeeOther {
+		t.Fatalf("add: %d", c)
 	}
 	path, body := b.step("/shop/demo/checkout")
 	if path == "/shop/demo/checkout/customer" {
@@ -35,9 +41,20 @@ func buySeats(t *testing.T, ts *testServer, b *browser, n string) []string {
 	if path != "/shop/demo/checkout/review" {
 		t.Fatalf("checkout went to %s:\n%s", path, text(body))
 	}
-	if code, page, _ := b.do("POST", path, url.Values{"rev": {rev(t, body)}, "terms": {"yes"}, "mode": {"test"}}); code != http.StatusSeeOther {
-		t.Fatalf("place: %d\n%s", code, text(page))
+	c, page, h := b.do("POST", path, url.Values{"rev": {rev(t, body)}, "terms": {"yes"}, "mode": {mode}})
+	m := regexp.MustCompile(`^/shop/demo/orders/([A-Z0-9-]+)\?`).FindStringSubmatch(h.Get("Location"))
+	if c != http.StatusSeeOther || m == nil {
+		t.Fatalf("place: %d %s\n%s", c, h.Get("Location"), text(page))
 	}
+	return m[1]
+}
+
+// buySeats signs the demo learner in and buys n OFFICE-SEATS in test
+// mode, then runs production; it returns the free seats' references.
+func buySeats(t *testing.T, ts *testServer, b *browser, n string) []string {
+	t.Helper()
+	signInLearner(t, b)
+	buy(t, b, "OFFICE-SEATS", n, "test")
 	for range 3 {
 		if _, err := ts.engine.RunDue(context.Background()); err != nil {
 			t.Fatal(err)
@@ -161,21 +178,13 @@ func TestSupportAreaSeats(t *testing.T) {
 // customer's data and cannot act on their seats by URL.
 func TestSupportAreaIsPrivate(t *testing.T) {
 	ts := newServer(t, seedDemo)
-	ctx := context.Background()
 	owner := newBrowser(t, ts)
 	refs := buySeats(t, ts, owner, "2")
 	if len(refs) != 2 {
 		t.Fatalf("free seats: %v", refs)
 	}
 
-	hash, _ := password.Hash("other-password", password.Cheap())
-	if err := ts.store.CreateLMSUser(ctx, &store.LMSUser{User: lms.User{Username: "olga", Email: "olga@example.com", FirstName: "Olga", LastName: "Other", Country: "FR"}, PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
-	other := newBrowser(t, ts)
-	if code, _, _ := other.do("POST", "/shop/demo/signin", url.Values{"login": {"olga@example.com"}, "password": {"other-password"}, "next": {"/shop/demo"}}); code != http.StatusSeeOther {
-		t.Fatalf("sign in: %d", code)
-	}
+	other := otherUser(t, ts)
 	_, page := other.get("/shop/demo/account")
 	if !strings.Contains(text(page), "You have not bought anything") || strings.Contains(page, refs[0]) {
 		t.Errorf("another user's account page:\n%s", text(page))
@@ -194,5 +203,59 @@ func TestSupportAreaIsPrivate(t *testing.T) {
 	anon := newBrowser(t, ts)
 	if code, _, _ := anon.do("POST", "/shop/demo/account/seats/"+refs[0]+"/release", url.Values{}); code != http.StatusNotFound {
 		t.Errorf("anonymous release: %d", code)
+	}
+}
+
+// otherUser is a browser signed in as another LMS user, who has bought
+// nothing.
+func otherUser(t *testing.T, ts *testServer) *browser {
+	t.Helper()
+	hash, _ := password.Hash("other-password", password.Cheap())
+	if err := ts.store.CreateLMSUser(context.Background(), &store.LMSUser{User: lms.User{Username: "olga", Email: "olga@example.com", FirstName: "Olga", LastName: "Other", Country: "FR"}, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	other := newBrowser(t, ts)
+	if code, _, _ := other.do("POST", "/shop/demo/signin", url.Values{"login": {"olga@example.com"}, "password": {"other-password"}, "next": {"/shop/demo"}}); code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", code)
+	}
+	return other
+}
+
+// TestCancelUnpaidOrder: the customer cancels an order awaiting payment
+// from the support area; nobody else can, and a paid order cannot be.
+func TestCancelUnpaidOrder(t *testing.T) {
+	ts := newServer(t, seedDemo)
+	b := newBrowser(t, ts)
+	signInLearner(t, b)
+	paid := buy(t, b, "BOOK-PM", "1", "test")
+	unpaid := buy(t, b, "BOOK-PM", "1", "check")
+	_, page := b.get("/shop/demo/account")
+	if !strings.Contains(page, "/orders/"+unpaid+"/cancel") || strings.Contains(page, "/orders/"+paid+"/cancel") {
+		t.Errorf("cancel buttons: want one for %s only:\n%s", unpaid, page)
+	}
+
+	other := otherUser(t, ts)
+	if code, _, _ := other.do("POST", "/shop/demo/account/orders/"+unpaid+"/cancel", url.Values{}); code != http.StatusNotFound {
+		t.Errorf("another user cancels the order: %d", code)
+	}
+	if code, _, _ := b.do("POST", "/shop/demo/account/orders/NOPE-1/cancel", url.Values{}); code != http.StatusNotFound {
+		t.Errorf("cancel an unknown order: %d", code)
+	}
+	if _, page = b.post("/shop/demo/account/orders/"+paid+"/cancel", url.Values{}); !strings.Contains(text(page), "cannot be cancelled here") {
+		t.Errorf("cancel a paid order:\n%s", text(page))
+	}
+	if _, page = b.post("/shop/demo/account/orders/"+unpaid+"/cancel", url.Values{}); !strings.Contains(text(page), "Order "+unpaid+" is cancelled") {
+		t.Fatalf("cancel the unpaid order:\n%s", text(page))
+	}
+	sh, err := ts.store.ShopByCode(context.Background(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := ts.store.OrderByNumber(context.Background(), sh.ID, unpaid)
+	if err != nil || o.Status != order.StatusCancelled {
+		t.Errorf("order after cancel: %v %v", o, err)
+	}
+	if strings.Contains(page, "/orders/"+unpaid+"/cancel") {
+		t.Error("a cancelled order still offers to cancel")
 	}
 }
