@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"courseshop/internal/lms"
@@ -201,12 +202,8 @@ func (enrolOneCourse) Produce(ctx context.Context, t *Task) ([]*store.Instance, 
 			}
 		}
 		in := t.Instance(l.key)
-		in.LMSObjectType = store.LMSObjectEnrolment
-		in.LMSObjectRef = strconv.FormatInt(course.ID, 10) + ":" + u.Ref
+		setEnrolment(in, course, u, p.Role)
 		in.Start, in.End, in.State = start, end, state(start, end, t.Now)
-		in.Data["course"] = course.Shortname
-		in.Data["role"] = p.Role
-		in.Data["user"] = u.Ref
 		if p.Group != "" {
 			in.Data["group"] = p.Group
 		}
@@ -214,6 +211,20 @@ func (enrolOneCourse) Produce(ctx context.Context, t *Task) ([]*store.Instance, 
 		t.Note("%s enrolled in %s as %s", u.Username, course.Shortname, p.Role)
 	}
 	return out, nil
+}
+
+// setEnrolment makes in stand for u's enrolment in course with role. The
+// names are kept so that the support area can say what the instance
+// grants ("enrolment of Ann Martin in Project management") without asking
+// the LMS for every line.
+func setEnrolment(in *store.Instance, course *lms.Course, u *lms.User, role string) {
+	in.LMSObjectType = store.LMSObjectEnrolment
+	in.LMSObjectRef = strconv.FormatInt(course.ID, 10) + ":" + u.Ref
+	in.Data["course"] = course.Shortname
+	in.Data["course_name"] = course.Fullname
+	in.Data["role"] = role
+	in.Data["user"] = u.Ref
+	in.Data["learner"] = strings.TrimSpace(u.FirstName + " " + u.LastName)
 }
 
 func describeCourse(c lms.CourseRef) string {

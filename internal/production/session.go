@@ -90,12 +90,8 @@ func (session) Produce(ctx context.Context, t *Task) ([]*store.Instance, error) 
 			return nil, fmt.Errorf("enrol %s in %s: %w", u.Username, course.Shortname, err)
 		}
 		in := t.Instance(l.key)
-		in.LMSObjectType = store.LMSObjectEnrolment
-		in.LMSObjectRef = strconv.FormatInt(course.ID, 10) + ":" + u.Ref
+		setEnrolment(in, course, u, role)
 		in.Start, in.End, in.State = start, end, state(start, end, t.Now)
-		in.Data["course"] = course.Shortname
-		in.Data["role"] = role
-		in.Data["user"] = u.Ref
 		out = append(out, in)
 		t.Note("%s enrolled in session %s (%s – %s)", u.Username, course.Shortname, start.Format("2006-01-02"), end.Format("2006-01-02"))
 	}

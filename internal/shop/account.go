@@ -1,6 +1,7 @@
 package shop
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,9 @@ type AccountOrder struct {
 type AccountProduct struct {
 	Instance *store.Instance
 	Name     string
+	// Learner and Course name who an enrolment is for and where, as they
+	// were when it was produced.
+	Learner, Course string
 }
 
 // SeatCourse is a course a seat pool may assign learners to.
@@ -90,7 +94,11 @@ func (s *Service) SupportArea(ctx context.Context, shopCode, lang string, b Buye
 		if in.Deleted || in.LMSObjectType == store.LMSObjectSeat {
 			continue
 		}
-		v.Products = append(v.Products, AccountProduct{Instance: in, Name: c.productName(in.ProductID, in.Handler, lang)})
+		ap := AccountProduct{Instance: in, Name: c.productName(in.ProductID, in.Handler, lang)}
+		if in.LMSObjectType == store.LMSObjectEnrolment {
+			ap.Learner, ap.Course = cmp.Or(in.Data["learner"], in.Data["user"]), cmp.Or(in.Data["course_name"], in.Data["course"])
+		}
+		v.Products = append(v.Products, ap)
 	}
 	seats, err := s.Production.Seats(ctx, cust.ID)
 	if err != nil {

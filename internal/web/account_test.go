@@ -34,6 +34,11 @@ func buy(t *testing.T, b *browser, code, qty, mode string) string {
 		t.Fatalf("add: %d", c)
 	}
 	path, body := b.step("/shop/demo/checkout")
+	if path == "/shop/demo/checkout/participants" { // the learner is the buyer
+		p := "p|" + code + "|0|"
+		b.do("POST", path, url.Values{"rev": {rev(t, body)}, p + "first_name": {"Camille"}, p + "last_name": {"Durand"}, p + "email": {demo.LearnerEmail}})
+		path, body = b.step("/shop/demo/checkout/customer")
+	}
 	if path == "/shop/demo/checkout/customer" {
 		b.do("POST", path, url.Values{"rev": {rev(t, body)}, "email": {demo.LearnerEmail}, "first_name": {"Camille"}, "last_name": {"Durand"}, "country": {"FR"}})
 		path, body = b.step("/shop/demo/checkout/review")
@@ -257,5 +262,25 @@ func TestCancelUnpaidOrder(t *testing.T) {
 	}
 	if strings.Contains(page, "/orders/"+unpaid+"/cancel") {
 		t.Error("a cancelled order still offers to cancel")
+	}
+}
+
+// TestSupportAreaProducts: a produced course purchase is listed under the
+// customer's products, saying in plain words what it grants.
+func TestSupportAreaProducts(t *testing.T) {
+	ts := newServer(t, seedDemo)
+	b := newBrowser(t, ts)
+	signInLearner(t, b)
+	buy(t, b, "XLS-100", "1", "test")
+	for range 3 {
+		if _, err := ts.engine.RunDue(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page := b.get("/shop/demo/account")
+	for _, want := range []string{"My products", "Enrolment of Camille Durand in Spreadsheets for everyone", "Running"} {
+		if !strings.Contains(text(page), want) {
+			t.Errorf("account page lacks %q:\n%s", want, text(page))
+		}
 	}
 }
