@@ -284,25 +284,27 @@ func (e *Engine) ReleaseSeat(ctx context.Context, instanceRef, actor string) err
 	return err
 }
 
-// SeatInfo is a seat as the customer support area lists it.
+// SeatInfo is a seat as the customer support area lists it (and the
+// personal data archive exports it, hence the JSON names).
 type SeatInfo struct {
-	Reference    string
-	ProductID    int64
-	OrderLineID  int64
-	Courses      []string // the allowed course idnumbers
-	Role         string
-	DurationDays int // 0: no end
+	Reference    string   `json:"reference"`
+	ProductID    int64    `json:"product_id"`
+	OrderLineID  int64    `json:"order_line_id"`
+	Courses      []string `json:"courses"` // the allowed course idnumbers
+	Role         string   `json:"role,omitempty"`
+	DurationDays int      `json:"duration_days,omitempty"` // 0: no end
 	// Assigned is true while a learner holds the seat; then LearnerRef,
 	// LearnerEmail, Course (idnumber), Start and End describe it.
-	Assigned     bool
-	LearnerRef   string
-	LearnerEmail string
-	Course       string
-	Start, End   time.Time
-	State        store.InstanceState
+	Assigned     bool                `json:"assigned"`
+	LearnerRef   string              `json:"learner_ref,omitempty"`
+	LearnerEmail string              `json:"learner_email,omitempty"`
+	Course       string              `json:"course,omitempty"`
+	Start        time.Time           `json:"start,omitzero"`
+	End          time.Time           `json:"end,omitzero"`
+	State        store.InstanceState `json:"state"`
 	// Locked is true once the release grace has passed: the learner keeps
 	// the seat (ReleaseSeat gives ErrSeatStarted).
-	Locked bool
+	Locked bool `json:"locked,omitempty"`
 }
 
 // Seats returns a customer's seats (every pool bought), oldest first.
@@ -332,12 +334,12 @@ func (e *Engine) seatStarted(in *store.Instance, now time.Time) bool {
 
 // SeatEvent is one assignment or release of a customer's seat.
 type SeatEvent struct {
-	Reference string // the seat
-	Kind      string // store.InstanceEventSeatAssigned or store.InstanceEventSeatReleased
-	At        time.Time
-	Email     string // the learner's
-	Course    string // idnumber
-	Actor     string
+	Reference string    `json:"reference"` // the seat
+	Kind      string    `json:"kind"`      // store.InstanceEventSeatAssigned or store.InstanceEventSeatReleased
+	At        time.Time `json:"at"`
+	Email     string    `json:"email"`  // the learner's
+	Course    string    `json:"course"` // idnumber
+	Actor     string    `json:"actor"`
 }
 
 // SeatHistory returns the assignments and releases of a customer's seats,

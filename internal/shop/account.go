@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"courseshop/internal/catalog"
@@ -183,39 +184,44 @@ func (s *Service) ownCustomer(ctx context.Context, shopCode string, b Buyer) (*c
 	return c, cust, err
 }
 
-// ownSeat checks that the seat ref belongs to the signed-in buyer's
-// customer. Another customer's seat and a seat that does not exist give
-// the same not-found error, so refs cannot be probed.
-func (s *Service) ownSeat(ctx context.Context, shopCode, ref string, b Buyer) error {
+// ownSeat returns the signed-in buyer's customer if the seat ref is
+// theirs. Another customer's seat and a seat that does not exist give the
+// same not-found error, so refs cannot be probed.
+func (s *Service) ownSeat(ctx context.Context, shopCode, ref string, b Buyer) (*customer.Customer, error) {
 	_, cust, err := s.ownCustomer(ctx, shopCode, b)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	in, err := s.Store.InstanceByReference(ctx, ref)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+		return nil, err
 	}
 	if in == nil || in.CustomerID != cust.ID || in.LMSObjectType != store.LMSObjectSeat {
-		return fmt.Errorf("seat %q: %w", ref, ErrForbidden)
+		return nil, fmt.Errorf("seat %q: %w", ref, ErrForbidden)
 	}
-	return nil
+	return cust, nil
 }
+
+// customerActor names a customer in histories and the audit trail.
+func customerActor(c *customer.Customer) string { return "customer:" + strconv.FormatInt(c.ID, 10) }
 
 // AssignSeat gives one of the customer's free seats to a learner, in one
 // of the seat's courses.
 func (s *Service) AssignSeat(ctx context.Context, shopCode, ref string, b Buyer, learner customer.Participant, course string) error {
-	if err := s.ownSeat(ctx, shopCode, ref, b); err != nil {
+	cust, err := s.ownSeat(ctx, shopCode, ref, b)
+	if err != nil {
 		return err
 	}
-	return s.Production.AssignSeat(ctx, ref, learner, course, "user:"+b.UserRef)
+	return s.Production.AssignSeat(ctx, ref, learner, course, customerActor(cust))
 }
 
 // ReleaseSeat frees one of the customer's seats before its learner starts.
 func (s *Service) ReleaseSeat(ctx context.Context, shopCode, ref string, b Buyer) error {
-	if err := s.ownSeat(ctx, shopCode, ref, b); err != nil {
+	cust, err := s.ownSeat(ctx, shopCode, ref, b)
+	if err != nil {
 		return err
 	}
-	return s.Production.ReleaseSeat(ctx, ref, "user:"+b.UserRef)
+	return s.Production.ReleaseSeat(ctx, ref, customerActor(cust))
 }
 
 // ErrNotCancellable is returned when the customer asks to cancel an order
@@ -240,7 +246,7 @@ func (s *Service) CancelOrder(ctx context.Context, shopCode, number string, b Bu
 	if !o.Status.Unpaid() || !o.Paid.IsZero() {
 		return fmt.Errorf("order %s is %s: %w", o.Number, o.Status, ErrNotCancellable)
 	}
-	_, err = s.Orders.Cancel(ctx, o.ID, order.Cause{Actor: fmt.Sprintf("customer:%d", cust.ID), Reason: "cancelled by the customer in the support area"})
+	_, err = s.Orders.Cancel(ctx, o.ID, order.Cause{Actor: customerActor(cust), Reason: "cancelled by the customer in the support area"})
 	if errors.Is(err, order.ErrTransition) { // paid meanwhile
 		return fmt.Errorf("%w: %w", ErrNotCancellable, err)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -24,7 +25,7 @@ type seatForm struct {
 	Ref      string
 	Learner  customer.Participant
 	Course   string
-	Problems map[string]string // field → localised message; "" for the whole form
+	Problems map[string]string // field → localised message
 }
 
 // accountPage shows the signed-in customer's support area.
@@ -123,4 +124,20 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/account#orders", http.StatusSeeOther)
 	return nil
+}
+
+// personalData sends the customer's personal data archive as a JSON
+// download.
+func (s *Server) personalData(w http.ResponseWriter, r *http.Request) error {
+	l := s.localizer(r)
+	d, err := s.Shop.PersonalData(r.Context(), r.PathValue("shop"), l.Lang(), s.buyer(r), clientIP(r))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="personal-data-`+d.Shop+"-"+d.ExportedAt.Format("2006-01-02")+`.json"`)
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(d)
 }

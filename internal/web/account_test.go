@@ -2,9 +2,11 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"courseshop/internal/lms"
 	"courseshop/internal/order"
 	"courseshop/internal/password"
+	"courseshop/internal/shop"
 	"courseshop/internal/store"
 )
 
@@ -278,9 +281,55 @@ func TestSupportAreaProducts(t *testing.T) {
 		}
 	}
 	_, page := b.get("/shop/demo/account")
-	for _, want := range []string{"My products", "Enrolment of Camille Durand in Spreadsheets for everyone", "Running"} {
+	for _, want := range []string{"My products", "Enrolment of Camille Durand in Spreadsheets for everyone", "Running", "Download my data"} {
 		if !strings.Contains(text(page), want) {
 			t.Errorf("account page lacks %q:\n%s", want, text(page))
 		}
+	}
+
+	// The personal data archive: the customer's own data, and the export
+	// is in the audit trail.
+	code, body, h := b.do("GET", "/shop/demo/account/data", nil)
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment;") || h.Get("Cache-Control") != "no-store" {
+		t.Fatalf("download my data: %d %v", code, h)
+	}
+	var archive struct {
+		Format   string
+		Customer struct{ Email string }
+		Orders   []struct {
+			Number string
+			Total  string
+			Lines  []struct{ Participants []struct{ Email string } }
+		}
+		Products []struct{ Reference, Product string }
+	}
+	if err := json.Unmarshal([]byte(body), &archive); err != nil {
+		t.Fatalf("archive: %v\n%s", err, body)
+	}
+	if archive.Format != shop.PersonalDataFormat || archive.Customer.Email != demo.LearnerEmail || len(archive.Orders) != 1 ||
+		len(archive.Orders[0].Lines) != 1 || len(archive.Orders[0].Lines[0].Participants) != 1 || len(archive.Products) != 1 || archive.Products[0].Reference == "" || archive.Orders[0].Total != "228.00" {
+		t.Errorf("archive:\n%s", body)
+	}
+	ctx := context.Background()
+	sh, err := ts.store.ShopByCode(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cust, err := ts.store.CustomerByEmail(ctx, sh.ID, demo.LearnerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(cust.ID, 10)
+	evs, err := ts.store.AuditFor(ctx, "customer", id)
+	if err != nil || len(evs) != 1 || evs[0].Action != "customer.export_data" || evs[0].Actor != "customer:"+id {
+		t.Errorf("audit of the export: %+v %v", evs, err)
+	}
+
+	// Nobody else gets it.
+	if code, _, _ := otherUser(t, ts).do("GET", "/shop/demo/account/data", nil); code != http.StatusNotFound {
+		t.Errorf("another user downloads the data: %d", code)
+	}
+	if code, _, _ := newBrowser(t, ts).do("GET", "/shop/demo/account/data", nil); code != http.StatusNotFound {
+		t.Errorf("anonymous download: %d", code)
 	}
 }
