@@ -24,20 +24,7 @@ func TestCustomerAssignsSeats(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.Join(strings.Fields(s), " ")
-	}
+	step, text := actions(t, ctx)
 	const buyer = "rita.manager@example.com"
 	step("add three seats",
 		chromedp.Navigate(base+"/shop/demo/p/OFFICE-SEATS"), chromedp.WaitVisible(chromedp.CSS("form.add")),

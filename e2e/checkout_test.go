@@ -12,20 +12,7 @@ import (
 func TestGuestBuysWithCheck(t *testing.T) {
 	ctx := newBrowser(t)
 	base := startShop(t)
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.Join(strings.Fields(s), " ")
-	}
+	step, text := actions(t, ctx)
 	step("open a product", chromedp.Navigate(base+"/shop/demo/p/BOOK-PM"), chromedp.WaitVisible(chromedp.CSS("form.add")))
 	step("add it", chromedp.Click(chromedp.CSS("form.add button")), chromedp.WaitVisible(chromedp.CSS("#checkout")))
 	step("check out", chromedp.Click(chromedp.CSS("#checkout")), chromedp.WaitVisible(chromedp.CSS("#email")))

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,4 +91,25 @@ func newBrowser(t *testing.T) context.Context {
 		cancelAlloc()
 	})
 	return ctx
+}
+
+// actions returns a test's two ways of driving the browser ctx: step runs
+// actions and fails the test, named what, if they fail; text reads the
+// whitespace-normalised text of the first element matching a selector.
+func actions(t *testing.T, ctx context.Context) (step func(what string, actions ...chromedp.Action[chromedp.Void]), text func(sel string) string) {
+	step = func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text = func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return strings.Join(strings.Fields(s), " ")
+	}
+	return step, text
 }

@@ -13,20 +13,7 @@ import (
 func TestBrowseAndFillCart(t *testing.T) {
 	ctx := newBrowser(t)
 	base := startShop(t)
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.Join(strings.Fields(s), " ")
-	}
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	step, text := actions(t, ctx)
 	step("open the shop", chromedp.Navigate(base+"/shop/demo"), chromedp.WaitVisible(chromedp.CSS("nav.side")))
 	step("browse a category", chromedp.Click(chromedp.CSS(`nav.side a[href="/shop/demo/c/management"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
 	if got := text("h1"); got != "Management" {
