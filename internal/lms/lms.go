@@ -54,11 +54,13 @@ type User struct {
 }
 
 // Accounts is the part of a connector that the shop's pages use: signing
-// in, finding accounts, naming the courses a customer's seats allow.
+// in, finding accounts, keeping a customer's profile, naming the courses
+// a customer's seats allow.
 type Accounts interface {
 	CheckCredentials(ctx context.Context, login, password string) (*User, error)
 	UsersByEmail(ctx context.Context, email string) ([]*User, error)
 	UserByRef(ctx context.Context, ref string) (*User, error)
+	UpdateProfile(ctx context.Context, ref string, p Profile) error
 	Course(ctx context.Context, c CourseRef) (*Course, error)
 }
 

@@ -467,14 +467,7 @@ const (
 // customer is updated (or created and bound).
 func (s *Service) SubmitCustomer(ctx context.Context, shopCode, token string, rev int, b Buyer, lang string,
 	contact customer.Contact, inv *customer.Invoicing, asGuest bool) (CustomerOutcome, []customer.Problem, error) {
-	contact.Normalize()
-	problems := contact.Validate(false)
-	if inv != nil {
-		inv.Normalize()
-		for _, p := range inv.Validate() {
-			problems = append(problems, p)
-		}
-	}
+	problems := checkContact(&contact, inv)
 	if len(problems) > 0 {
 		return CustomerSaved, problems, nil
 	}

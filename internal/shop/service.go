@@ -44,5 +44,8 @@ type Service struct {
 
 // New returns the service.
 func New(d Deps) *Service {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
 	return &Service{Deps: d}
 }

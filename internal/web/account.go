@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"courseshop/internal/catalog"
 	"courseshop/internal/customer"
 	"courseshop/internal/production"
 	"courseshop/internal/shop"
@@ -140,4 +141,66 @@ func (s *Server) personalData(w http.ResponseWriter, r *http.Request) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(d)
+}
+
+// profileView is the profile form: what is typed (or saved), and the
+// localised problems by field.
+type profileView struct {
+	Typed  map[string]string
+	Errors map[string]string
+}
+
+// profilePage shows the customer's details for editing.
+func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) error {
+	shopCode := r.PathValue("shop")
+	if s.buyer(r).UserRef == "" {
+		http.Redirect(w, r, "/shop/"+shopCode+"/signin?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
+		return nil
+	}
+	sh, cust, err := s.Shop.MyProfile(r.Context(), shopCode, s.buyer(r))
+	if err != nil {
+		return err
+	}
+	return s.renderProfile(w, r, http.StatusOK, sh, profileView{Typed: contactTyped(cust.Contact, cust.Invoicing)})
+}
+
+func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status int, sh *catalog.Shop, v profileView) error {
+	l := s.localizer(r)
+	p := s.shopPageData(r, l, sh, v)
+	p.Title = l.T("profile.title")
+	p.Flashes = s.takeFlashes(w, r)
+	return s.renderShop(w, r, status, "profile", p)
+}
+
+// saveProfile records the customer's edited details; on a problem the
+// form comes back with everything typed.
+func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) error {
+	l := s.localizer(r)
+	shopCode := r.PathValue("shop")
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	typed := map[string]string{}
+	for k := range r.PostForm {
+		typed[k] = r.PostForm.Get(k)
+	}
+	contact, inv := contactFromForm(typed)
+	problems, err := s.Shop.SaveProfile(r.Context(), shopCode, s.buyer(r), contact, inv)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		v := profileView{Typed: typed, Errors: map[string]string{}}
+		for _, p := range problems {
+			v.Errors[p.Field] = l.T(p.Key)
+		}
+		sh, _, err := s.Shop.MyProfile(r.Context(), shopCode, s.buyer(r))
+		if err != nil {
+			return err
+		}
+		return s.renderProfile(w, r, http.StatusUnprocessableEntity, sh, v)
+	}
+	s.flash(w, r, "info", l.T("profile.saved"))
+	http.Redirect(w, r, "/shop/"+shopCode+"/account", http.StatusSeeOther)
+	return nil
 }

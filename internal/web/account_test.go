@@ -333,3 +333,60 @@ func TestSupportAreaProducts(t *testing.T) {
 		t.Errorf("anonymous download: %d", code)
 	}
 }
+
+// TestProfile (C6): the customer edits their details; bad input comes back
+// with everything typed and changes nothing; saved details reach the LMS
+// profile.
+func TestProfile(t *testing.T) {
+	ts := newServer(t, seedDemo)
+	ctx := context.Background()
+	b := newBrowser(t, ts)
+	signInLearner(t, b)
+	buy(t, b, "BOOK-PM", "1", "check")
+	_, page := b.get("/shop/demo/account/profile")
+	if !strings.Contains(page, `value="Camille"`) || !strings.Contains(page, `value="`+demo.LearnerEmail+`"`) {
+		t.Fatalf("profile form is not prefilled:\n%s", page)
+	}
+	form := func(email string) url.Values {
+		return url.Values{"email": {email}, "first_name": {"Camille"}, "last_name": {"Durand-Roy"}, "organisation": {"Acme Formation"},
+			"city": {"Nantes"}, "country": {"FR"}, "phone": {"+33 2 40 00 00 00"}}
+	}
+	code, page, _ := b.do("POST", "/shop/demo/account/profile", form("camille@"))
+	if code != http.StatusUnprocessableEntity || !strings.Contains(page, `value="Nantes"`) || !strings.Contains(text(page), "Enter an e-mail address") {
+		t.Errorf("bad e-mail: %d\n%s", code, text(page))
+	}
+	sh, err := ts.store.ShopByCode(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := ts.store.CustomerByEmail(ctx, sh.ID, demo.LearnerEmail); err != nil || c.City == "Nantes" {
+		t.Errorf("invalid input changed the customer: %+v %v", c, err)
+	}
+
+	if _, page = b.post("/shop/demo/account/profile", form(demo.LearnerEmail)); !strings.Contains(text(page), "Your profile is saved") {
+		t.Fatalf("save:\n%s", text(page))
+	}
+	c, err := ts.store.CustomerByEmail(ctx, sh.ID, demo.LearnerEmail)
+	if err != nil || c.LastName != "Durand-Roy" || c.City != "Nantes" || c.Organisation != "Acme Formation" {
+		t.Errorf("customer after save: %+v %v", c, err)
+	}
+	users, err := ts.store.LMSUsersByEmail(ctx, demo.LearnerEmail)
+	if err != nil || len(users) != 1 {
+		t.Fatalf("LMS account: %v %v", users, err)
+	}
+	if u := users[0]; u.LastName != "Durand-Roy" || u.City != "Nantes" || u.Institution != "Acme Formation" || u.Phone != "+33 2 40 00 00 00" {
+		t.Errorf("LMS profile after save: %+v", u.User)
+	}
+
+	// Without signing in there is no profile to read or write.
+	anon := newBrowser(t, ts)
+	if code, _, h := anon.do("GET", "/shop/demo/account/profile", nil); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/shop/demo/signin") {
+		t.Errorf("anonymous profile page: %d", code)
+	}
+	if code, _, _ := anon.do("POST", "/shop/demo/account/profile", form("x@example.com")); code != http.StatusNotFound {
+		t.Errorf("anonymous profile save: %d", code)
+	}
+	if code, _, _ := otherUser(t, ts).do("GET", "/shop/demo/account/profile", nil); code != http.StatusNotFound {
+		t.Errorf("a user without a customer account: %d", code)
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -106,15 +107,7 @@ func typedFrom(cv *shop.CheckoutView) map[string]string {
 			}
 		}
 	}
-	for k, v := range contactFields(cv.Contact) {
-		t[k] = v
-	}
-	if cv.Inv != nil {
-		t["invoicing"] = "1"
-		for k, v := range invoicingFields(*cv.Inv) {
-			t[k] = v
-		}
-	}
+	maps.Copy(t, contactTyped(cv.Contact, cv.Inv))
 	return t
 }
 
@@ -205,16 +198,7 @@ func (s *Server) checkoutSubmit(w http.ResponseWriter, r *http.Request) error {
 			errs[participantField(p.Code, p.Seat, p.Field)] = l.T(p.Key)
 		}
 	case shop.StepCustomer:
-		contact := customer.Contact{Email: typed["email"], FirstName: typed["first_name"], LastName: typed["last_name"],
-			Organisation: typed["organisation"], Address: typed["address"], Zip: typed["zip"], City: typed["city"],
-			Country: typed["country"], Phone: typed["phone"]}
-		var inv *customer.Invoicing
-		if typed["invoicing"] != "" {
-			inv = &customer.Invoicing{Organisation: typed["inv_organisation"], Department: typed["inv_department"],
-				FirstName: typed["inv_first_name"], LastName: typed["inv_last_name"], Email: typed["inv_email"],
-				Address: typed["inv_address"], Zip: typed["inv_zip"], City: typed["inv_city"], Country: typed["inv_country"],
-				VATNumber: typed["inv_vat_number"]}
-		}
+		contact, inv := contactFromForm(typed)
 		var outcome shop.CustomerOutcome
 		var problems []customer.Problem
 		outcome, problems, err = s.Shop.SubmitCustomer(r.Context(), shopCode, token, rev, s.buyer(r), l.Lang(), contact, inv, typed["as_guest"] != "")
@@ -247,6 +231,34 @@ func (s *Server) checkoutSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, s.checkoutURL(shopCode, next), http.StatusSeeOther)
 	return nil
+}
+
+// contactFromForm reads the contact fieldsets (the "contact_fields"
+// template): the contact details, and the distinct invoicing identity
+// when its box is ticked.
+func contactFromForm(typed map[string]string) (customer.Contact, *customer.Invoicing) {
+	contact := customer.Contact{Email: typed["email"], FirstName: typed["first_name"], LastName: typed["last_name"],
+		Organisation: typed["organisation"], Address: typed["address"], Zip: typed["zip"], City: typed["city"],
+		Country: typed["country"], Phone: typed["phone"]}
+	var inv *customer.Invoicing
+	if typed["invoicing"] != "" {
+		inv = &customer.Invoicing{Organisation: typed["inv_organisation"], Department: typed["inv_department"],
+			FirstName: typed["inv_first_name"], LastName: typed["inv_last_name"], Email: typed["inv_email"],
+			Address: typed["inv_address"], Zip: typed["inv_zip"], City: typed["inv_city"], Country: typed["inv_country"],
+			VATNumber: typed["inv_vat_number"]}
+	}
+	return contact, inv
+}
+
+// contactTyped is the reverse of contactFromForm: the form's values for
+// saved details.
+func contactTyped(c customer.Contact, inv *customer.Invoicing) map[string]string {
+	t := contactFields(c)
+	if inv != nil {
+		t["invoicing"] = "1"
+		maps.Copy(t, invoicingFields(*inv))
+	}
+	return t
 }
 
 // splitIndexed reads a field name "prefix|CODE|N|name".

@@ -1,0 +1,63 @@
+package shop
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"courseshop/internal/catalog"
+	"courseshop/internal/customer"
+	"courseshop/internal/lms"
+	"courseshop/internal/store"
+)
+
+// checkContact normalises the contact details and the distinct invoicing
+// identity (nil: none) and returns what is wrong with them.
+func checkContact(contact *customer.Contact, inv *customer.Invoicing) []customer.Problem {
+	contact.Normalize()
+	problems := contact.Validate(false)
+	if inv != nil {
+		inv.Normalize()
+		problems = append(problems, inv.Validate()...)
+	}
+	return problems
+}
+
+// MyProfile returns the shop and the customer account bound to the
+// signed-in buyer, for the profile form.
+func (s *Service) MyProfile(ctx context.Context, shopCode string, b Buyer) (*catalog.Shop, *customer.Customer, error) {
+	c, cust, err := s.ownCustomer(ctx, shopCode, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.shop, cust, nil
+}
+
+// SaveProfile records the signed-in customer's edited details (rule C6)
+// and pushes names, city, country, organisation and phone to their LMS
+// profile. Invalid input changes nothing and comes back as problems. The
+// shop's record is the customer's; a failing LMS is logged, not shown:
+// the next enrolment pushes the profile again.
+func (s *Service) SaveProfile(ctx context.Context, shopCode string, b Buyer, contact customer.Contact, inv *customer.Invoicing) ([]customer.Problem, error) {
+	c, cust, err := s.ownCustomer(ctx, shopCode, b)
+	if err != nil {
+		return nil, err
+	}
+	if problems := checkContact(&contact, inv); len(problems) > 0 {
+		return problems, nil
+	}
+	cust.Contact, cust.Invoicing = contact, inv
+	err = s.Store.SaveOwnCustomer(ctx, cust, b.UserRef)
+	if errors.Is(err, store.ErrConflict) {
+		return []customer.Problem{{Field: "email", Key: "form.email_taken"}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = s.LMS.UpdateProfile(ctx, b.UserRef, lms.Profile{FirstName: contact.FirstName, LastName: contact.LastName,
+		City: contact.City, Country: contact.Country, Institution: contact.Organisation, Phone: contact.Phone})
+	if err != nil {
+		s.Log.Warn("profile saved, LMS not updated", slog.String("shop", c.shop.Code), slog.String("user", b.UserRef), slog.Any("error", err))
+	}
+	return nil, nil
+}
