@@ -12,6 +12,10 @@ import (
 	"courseshop/internal/shop"
 )
 
+// privatePage is the Cache-Control of pages holding a customer's personal
+// data: no cache, shared or the browser's, keeps them.
+const privatePage = "private, no-store"
+
 // accountData is the support area page: the customer's view, and the seat
 // form that failed, with what was typed and why.
 type accountData struct {
@@ -60,6 +64,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	p.Title = l.T("account.title")
 	p.Flashes = s.takeFlashes(w, r)
 	w.Header().Set("Referrer-Policy", "no-referrer") // the order links are signed
+	w.Header().Set("Cache-Control", privatePage)
 	return s.renderShop(w, r, status, "account", p)
 }
 
@@ -137,7 +142,7 @@ func (s *Server) personalData(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="personal-data-`+d.Shop+"-"+d.ExportedAt.Format("2006-01-02")+`.json"`)
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", privatePage)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(d)
@@ -169,6 +174,7 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 	p := s.shopPageData(r, l, sh, v)
 	p.Title = l.T("profile.title")
 	p.Flashes = s.takeFlashes(w, r)
+	w.Header().Set("Cache-Control", privatePage)
 	return s.renderShop(w, r, status, "profile", p)
 }
 

@@ -280,7 +280,10 @@ func TestSupportAreaProducts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, page := b.get("/shop/demo/account")
+	_, page, h := b.do("GET", "/shop/demo/account", nil)
+	if h.Get("Cache-Control") != "private, no-store" {
+		t.Errorf("account page Cache-Control = %q", h.Get("Cache-Control"))
+	}
 	for _, want := range []string{"My products", "Enrolment of Camille Durand in Spreadsheets for everyone", "Running", "Download my data"} {
 		if !strings.Contains(text(page), want) {
 			t.Errorf("account page lacks %q:\n%s", want, text(page))
@@ -290,7 +293,7 @@ func TestSupportAreaProducts(t *testing.T) {
 	// The personal data archive: the customer's own data, and the export
 	// is in the audit trail.
 	code, body, h := b.do("GET", "/shop/demo/account/data", nil)
-	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment;") || h.Get("Cache-Control") != "no-store" {
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Disposition"), "attachment;") || h.Get("Cache-Control") != "private, no-store" {
 		t.Fatalf("download my data: %d %v", code, h)
 	}
 	var archive struct {

@@ -106,5 +106,6 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	p.Title = l.T("order.title", "Number", op.Order.Number)
 	p.Flashes = s.takeFlashes(w, r)
 	w.Header().Set("Referrer-Policy", "no-referrer") // the signed link must not leak
+	w.Header().Set("Cache-Control", privatePage)
 	return s.renderShop(w, r, http.StatusOK, "order", p)
 }

@@ -116,7 +116,9 @@ func (s *Server) writeShopPage(w http.ResponseWriter, r *http.Request, shopCode 
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
+	if h.Get("Cache-Control") == "" { // personal pages set no-store
+		h.Set("Cache-Control", "no-cache")
+	}
 	w.WriteHeader(status)
 	for _, b := range [][]byte{p.head, mini.Bytes(), p.tail} {
 		if _, err := w.Write(b); err != nil {
