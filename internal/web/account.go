@@ -56,11 +56,17 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	default:
 		d.AccountView = v
 	}
-	home, err := s.Shop.ShopHome(r.Context(), shopCode, l.Lang(), s.visitor(r), 1)
-	if err != nil {
-		return err
+	var sh *catalog.Shop
+	if v != nil {
+		sh = v.Shop
+	} else {
+		home, err := s.Shop.ShopHome(r.Context(), shopCode, l.Lang(), s.visitor(r), 1)
+		if err != nil {
+			return err
+		}
+		sh = home.Shop
 	}
-	p := s.shopPageData(r, l, home.Shop, d)
+	p := s.shopPageData(r, l, sh, d)
 	p.Title = l.T("account.title")
 	p.Flashes = s.takeFlashes(w, r)
 	w.Header().Set("Referrer-Policy", "no-referrer") // the order links are signed
