@@ -36,8 +36,8 @@ func (s *Service) MyProfile(ctx context.Context, shopCode string, b Buyer) (*cat
 // SaveProfile records the signed-in customer's edited details (rule C6)
 // and pushes names, city, country, organisation and phone to their LMS
 // profile. Invalid input changes nothing and comes back as problems. The
-// shop's record is the customer's; a failing LMS is logged, not shown:
-// the next enrolment pushes the profile again.
+// save stands even when the LMS fails: that is logged, not shown, as the
+// customer's details are the shop's record.
 func (s *Service) SaveProfile(ctx context.Context, shopCode string, b Buyer, contact customer.Contact, inv *customer.Invoicing) ([]customer.Problem, error) {
 	c, cust, err := s.ownCustomer(ctx, shopCode, b)
 	if err != nil {
