@@ -31,13 +31,14 @@ const (
 	KindSigninLink          = "signin_link"          // SigninLink, to whoever asked for it
 	KindAccountCreated      = "account_created"      // AccountCreated, to the owner of an LMS account the shop created
 	KindPurchaseNotice      = "purchase_notice"      // PurchaseNotice, to the owner of an existing account something was bought for
+	KindSupportMessage      = "support_message"      // SupportMessage, to the shop's sales address
 )
 
 // Kinds returns every kind of mail, in a fixed order. It returns a new
 // slice on each call.
 func Kinds() []string {
 	return []string{KindOrderPlaced, KindOrderPlacedSales, KindPaymentInstructions, KindSigninLink, KindAccountCreated,
-		KindPurchaseNotice}
+		KindPurchaseNotice, KindSupportMessage}
 }
 
 // dataType returns the data struct a kind is rendered with.
@@ -55,6 +56,8 @@ func dataType(kind string) (reflect.Type, bool) {
 		return reflect.TypeFor[AccountCreated](), true
 	case KindPurchaseNotice:
 		return reflect.TypeFor[PurchaseNotice](), true
+	case KindSupportMessage:
+		return reflect.TypeFor[SupportMessage](), true
 	}
 	return nil, false
 }
@@ -246,6 +249,20 @@ func (d PurchaseNotice) check() error {
 		errs = append(errs, missingFields([]string{"Products"}))
 	}
 	return errors.Join(append(errs, required("ShopName", d.ShopName), required("OrderNumber", d.OrderNumber))...)
+}
+
+// SupportMessage is the data of KindSupportMessage: a customer's message
+// from the support area, for the sales team (who answer at
+// Customer.Email: the outbox sets no Reply-To yet).
+type SupportMessage struct {
+	ShopName string
+	Customer Customer
+	About    string // the order number or product reference it is about; empty: none
+	Body     string // as typed, line breaks kept
+}
+
+func (d SupportMessage) check() error {
+	return errors.Join(required("ShopName", d.ShopName), required("Customer.Email", d.Customer.Email), required("Body", d.Body))
 }
 
 func required(name, v string) error {

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"errors"
+	"html"
 	"io/fs"
 	"strings"
 	"testing"
@@ -44,6 +45,8 @@ func samples() map[string]any {
 			PasswordURL: "https://lms.example.com/login/forgot_password.php?token=abc"},
 		KindPurchaseNotice: PurchaseNotice{ShopName: "Demo Formations", OrderNumber: "2026-000042", BuyerName: buyer,
 			Products: []string{"Project management", "Agile basics"}},
+		KindSupportMessage: SupportMessage{ShopName: "Demo Formations", Customer: Customer{Name: buyer, Email: "zoe@example.com", Company: "Acme SA"},
+			About: "2026-000042", Body: "Can I change the learner?\n<b>Thanks</b>"},
 	}
 }
 
@@ -101,6 +104,11 @@ func TestRender(t *testing.T) {
 			[]string{"<li>Project management</li>", "<li>Agile basics</li>"}},
 		{KindPurchaseNotice, "fr", "Un achat pour vous sur Demo Formations (commande 2026-000042)",
 			[]string{"- Project management", "rien d’autre n’a changé"}, []string{"<li>Project management</li>"}},
+		{KindSupportMessage, "en", "Support request from " + buyer + " about 2026-000042 (Demo Formations)",
+			[]string{"zoe@example.com", "Acme SA", "Can I change the learner?\n<b>Thanks</b>", "Answer them at zoe@example.com."},
+			[]string{"Can I change the learner?<br>&lt;b&gt;Thanks&lt;/b&gt;", "about <strong>2026-000042</strong>"}},
+		{KindSupportMessage, "fr", "Demande d’assistance de " + buyer + " au sujet de 2026-000042 (Demo Formations)",
+			[]string{"a écrit depuis l’espace client", "Répondez-lui à zoe@example.com."}, []string{"au sujet de <strong>2026-000042</strong>"}},
 		{KindSigninLink, "fr", "Votre lien de connexion à Demo Formations",
 			[]string{"expire dans 15 minutes", "ignorez simplement cet e-mail"},
 			[]string{"Me connecter à Demo Formations", "ignorez simplement cet e-mail"}},
@@ -135,7 +143,7 @@ func TestRender(t *testing.T) {
 			if strings.Contains(m.Text, "\n\n\n") || strings.Contains(m.Text, " \n") {
 				t.Errorf("text body has runs of blank lines or trailing spaces:\n%s", m.Text)
 			}
-			if !strings.HasPrefix(m.HTML, "<!DOCTYPE html>") || !strings.Contains(m.HTML, "<title>"+strings.ReplaceAll(tc.subject, "&", "&amp;")) {
+			if !strings.HasPrefix(m.HTML, "<!DOCTYPE html>") || !strings.Contains(m.HTML, "<title>"+html.EscapeString(tc.subject)) {
 				t.Errorf("HTML is not inside the layout:\n%s", m.HTML)
 			}
 		})

@@ -69,6 +69,7 @@ type AccountView struct {
 	Orders   []AccountOrder
 	Products []AccountProduct
 	Pools    []*SeatPool
+	Messages []*store.SupportMessage // to the sales team, newest first
 }
 
 // SupportArea returns the support area of the customer bound to the
@@ -109,7 +110,10 @@ func (s *Service) SupportArea(ctx context.Context, shopCode, lang string, b Buye
 	if err != nil {
 		return nil, err
 	}
-	v.Pools, err = s.seatPools(ctx, c, lang, seats, hist)
+	if v.Pools, err = s.seatPools(ctx, c, lang, seats, hist); err != nil {
+		return nil, err
+	}
+	v.Messages, err = s.Store.SupportMessagesOfCustomer(ctx, cust.ID)
 	return v, err
 }
 

@@ -29,6 +29,13 @@ type PersonalData struct {
 	Products    []personalProduct      `json:"products"`
 	Seats       []production.SeatInfo  `json:"seats"`
 	SeatHistory []production.SeatEvent `json:"seat_history"`
+	Messages    []personalMessage      `json:"messages"`
+}
+
+type personalMessage struct {
+	At    time.Time `json:"at"`
+	About string    `json:"about,omitempty"`
+	Body  string    `json:"body"`
 }
 
 type personalCustomer struct {
@@ -111,7 +118,15 @@ func (s *Service) PersonalData(ctx context.Context, shopCode, lang string, b Buy
 	if d.SeatHistory, err = s.Production.SeatHistory(ctx, cust.ID); err != nil {
 		return nil, err
 	}
-	data, _ := json.Marshal(map[string]int{"orders": len(d.Orders), "products": len(d.Products), "seats": len(d.Seats)})
+	ms, err := s.Store.SupportMessagesOfCustomer(ctx, cust.ID)
+	if err != nil {
+		return nil, err
+	}
+	d.Messages = []personalMessage{}
+	for _, m := range ms {
+		d.Messages = append(d.Messages, personalMessage{At: m.CreatedAt, About: m.About, Body: m.Body})
+	}
+	data, _ := json.Marshal(map[string]int{"orders": len(d.Orders), "products": len(d.Products), "seats": len(d.Seats), "messages": len(d.Messages)})
 	err = s.Store.AddAudit(ctx, &store.AuditEvent{Actor: customerActor(cust), Action: "customer.export_data", ObjectType: "customer",
 		ObjectID: strconv.FormatInt(cust.ID, 10), IP: ip, Data: data})
 	if err != nil {

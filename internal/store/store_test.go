@@ -593,6 +593,20 @@ func TestCustomers(t *testing.T) {
 			t.Errorf("unknown id: %v", err)
 		}
 
+		// Support messages: each customer reads their own, newest first.
+		first := &store.SupportMessage{ShopID: sh.ID, CustomerID: lead.ID, About: "S-2026-000001", Body: "Where is my invoice?"}
+		must(t, s.AddSupportMessage(ctx, first))
+		second := &store.SupportMessage{ShopID: sh.ID, CustomerID: lead.ID, Body: "Line one\nLine two, accentué"}
+		must(t, s.AddSupportMessage(ctx, second))
+		ms, err := s.SupportMessagesOfCustomer(ctx, lead.ID)
+		must(t, err)
+		if len(ms) != 2 || ms[0].ID != second.ID || ms[0].Body != second.Body || ms[1].About != "S-2026-000001" || ms[1].CreatedAt.IsZero() {
+			t.Errorf("support messages: %+v", ms)
+		}
+		if ms, err := s.SupportMessagesOfCustomer(ctx, lead.ID+1000); err != nil || len(ms) != 0 {
+			t.Errorf("another customer's messages: %v %v", ms, err)
+		}
+
 		// One-time sign-in links work once, before they expire.
 		exp := time.Now().Add(15 * time.Minute)
 		must(t, s.CreateSigninToken(ctx, "h1", store.SigninToken{ShopID: sh.ID, EmailNorm: "ann@example.com", LMSUserRef: "42", ExpiresAt: exp}))

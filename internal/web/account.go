@@ -21,6 +21,7 @@ const privatePage = "private, no-store"
 type accountData struct {
 	*shop.AccountView
 	Form     seatForm
+	Support  supportForm
 	NoneYet  bool // signed in, but no customer account in this shop yet
 	ShopCode string
 }
@@ -33,12 +34,20 @@ type seatForm struct {
 	Problems map[string]string // field → localised message
 }
 
-// accountPage shows the signed-in customer's support area.
-func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
-	return s.renderAccount(w, r, http.StatusOK, seatForm{})
+// supportForm is a message to the sales team as typed.
+type supportForm struct {
+	About, Body string
+	Problems    map[string]string // field → localised message
 }
 
-func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, form seatForm) error {
+// accountPage shows the signed-in customer's support area.
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderAccount(w, r, http.StatusOK, accountData{})
+}
+
+// renderAccount shows the support area with d's forms (what was typed in
+// the one that failed, if any).
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, d accountData) error {
 	l := s.localizer(r)
 	shopCode := r.PathValue("shop")
 	b := s.buyer(r)
@@ -46,7 +55,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		http.Redirect(w, r, "/shop/"+shopCode+"/signin?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
 		return nil
 	}
-	d := accountData{Form: form, ShopCode: shopCode}
+	d.ShopCode = shopCode
 	v, err := s.Shop.SupportArea(r.Context(), shopCode, l.Lang(), b)
 	switch {
 	case errors.Is(err, shop.ErrNoCustomer):
@@ -85,13 +94,13 @@ func (s *Server) assignSeat(w http.ResponseWriter, r *http.Request) error {
 		for _, p := range probs {
 			f.Problems[p.Field] = l.T(p.Key)
 		}
-		return s.renderAccount(w, r, http.StatusUnprocessableEntity, f)
+		return s.renderAccount(w, r, http.StatusUnprocessableEntity, accountData{Form: f})
 	}
 	err := s.Shop.AssignSeat(r.Context(), r.PathValue("shop"), f.Ref, s.buyer(r), f.Learner, f.Course)
 	switch {
 	case errors.Is(err, production.ErrCourseNotAllowed):
 		f.Problems = map[string]string{"course": l.T("seats.course_not_allowed")}
-		return s.renderAccount(w, r, http.StatusUnprocessableEntity, f)
+		return s.renderAccount(w, r, http.StatusUnprocessableEntity, accountData{Form: f})
 	case errors.Is(err, production.ErrSeatAssigned):
 		s.flash(w, r, "error", l.T("seats.already_assigned"))
 	case err != nil:
@@ -214,5 +223,25 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.flash(w, r, "info", l.T("profile.saved"))
 	http.Redirect(w, r, "/shop/"+shopCode+"/account", http.StatusSeeOther)
+	return nil
+}
+
+// sendSupportMessage sends the customer's message to the sales team.
+func (s *Server) sendSupportMessage(w http.ResponseWriter, r *http.Request) error {
+	l := s.localizer(r)
+	f := supportForm{About: r.PostFormValue("about"), Body: r.PostFormValue("body")}
+	problems, err := s.Shop.SendSupportMessage(r.Context(), r.PathValue("shop"), s.buyer(r), f.About, f.Body)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		f.Problems = map[string]string{}
+		for _, p := range problems {
+			f.Problems[p.Field] = l.T(p.Key)
+		}
+		return s.renderAccount(w, r, http.StatusUnprocessableEntity, accountData{Support: f})
+	}
+	s.flash(w, r, "info", l.T("support.sent"))
+	http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/account#support", http.StatusSeeOther)
 	return nil
 }

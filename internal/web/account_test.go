@@ -393,3 +393,53 @@ func TestProfile(t *testing.T) {
 		t.Errorf("a user without a customer account: %d", code)
 	}
 }
+
+// TestSupportMessages: the customer writes to the sales team about one of
+// their orders; the message is kept, listed, exported and mailed; bad
+// input keeps what was typed; nobody else can write as them.
+func TestSupportMessages(t *testing.T) {
+	ts := newServer(t, seedDemo)
+	ctx := context.Background()
+	b := newBrowser(t, ts)
+	signInLearner(t, b)
+	number := buy(t, b, "BOOK-PM", "1", "check")
+	_, page := b.get("/shop/demo/account")
+	if !strings.Contains(page, `<option value="`+number+`">`) {
+		t.Fatalf("the support form does not offer order %s:\n%s", number, page)
+	}
+	send := func(about, body string) (int, string) {
+		code, page, _ := b.do("POST", "/shop/demo/account/support", url.Values{"about": {about}, "body": {body}})
+		return code, page
+	}
+	if code, page := send(number, "  "); code != http.StatusUnprocessableEntity || !strings.Contains(text(page), "This field is required") {
+		t.Errorf("empty message: %d\n%s", code, text(page))
+	}
+	if code, page := send("DEMO-2026-999999", "Hello <b>team</b>"); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(text(page), "Choose one of your orders or products") || !strings.Contains(page, "Hello &lt;b&gt;team&lt;/b&gt;</textarea>") {
+		t.Errorf("unknown order: %d\n%s", code, page)
+	}
+	if code, _, _ := otherUser(t, ts).do("POST", "/shop/demo/account/support", url.Values{"about": {number}, "body": {"hi"}}); code != http.StatusNotFound {
+		t.Errorf("another user writes: %d", code)
+	}
+	mails, err := ts.store.Mails(ctx, store.MailFilter{To: "sales@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(mails)
+
+	if _, page = b.post("/shop/demo/account/support", url.Values{"about": {number}, "body": {"When will my book ship?\nThanks"}}); !strings.Contains(text(page), "Your message is sent") ||
+		!strings.Contains(text(page), "Messages you sent") || !strings.Contains(text(page), "When will my book ship?") {
+		t.Errorf("after sending:\n%s", text(page))
+	}
+	mails, err = ts.store.Mails(ctx, store.MailFilter{To: "sales@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mails) != before+1 || mails[0].Kind != "support_message" || !strings.Contains(mails[0].Text, "When will my book ship?\nThanks") ||
+		!strings.Contains(mails[0].Subject, number) || !strings.Contains(mails[0].Text, demo.LearnerEmail) {
+		t.Errorf("sales mail: %d → %d, newest %+v", before, len(mails), mails[0])
+	}
+	if _, body, _ := b.do("GET", "/shop/demo/account/data", nil); !strings.Contains(body, `"about": "`+number+`"`) || !strings.Contains(body, "When will my book ship?") {
+		t.Errorf("the archive lacks the message:\n%s", body)
+	}
+}
