@@ -29,6 +29,37 @@ type person struct {
 	Email, FirstName, LastName, City, Country, Institution, Phone string
 }
 
+// SupportRole is the role buyers get in their shop's support course (rule
+// C7), until shops name their own customer role.
+const SupportRole = "student"
+
+// enrolInSupportCourse enrols the buyer in the shop's support course, if
+// it names one (rule C7), with no end: the customer's support area in the
+// LMS. It says what it did for the order's history. A support course the
+// LMS does not have is noted and skipped (a misconfiguration must not hold
+// up what was bought); an LMS that fails otherwise fails the job, which is
+// retried (enrolling again is harmless).
+func (e *Engine) enrolInSupportCourse(ctx context.Context, o *order.Order, buyer *lms.User) (string, error) {
+	sh, err := e.store.ShopByID(ctx, o.ShopID)
+	if err != nil {
+		return "", err
+	}
+	if sh.SupportCourseRef == "" {
+		return "", nil
+	}
+	course, err := e.lms.Course(ctx, lms.CourseRef{IDNumber: sh.SupportCourseRef})
+	if errors.Is(err, lms.ErrNoCourse) {
+		return fmt.Sprintf("no course with idnumber %q: not enrolled", sh.SupportCourseRef), nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("support course %s: %w", sh.SupportCourseRef, err)
+	}
+	if err := e.lms.Enrol(ctx, lms.Enrolment{UserRef: buyer.Ref, CourseID: course.ID, Role: SupportRole}); err != nil {
+		return "", fmt.Errorf("enrol %s in the support course %s: %w", buyer.Username, course.Shortname, err)
+	}
+	return "enrolled in " + course.Shortname, nil
+}
+
 // runPrepay finds the buyer's LMS account (rule C3), binds the customer
 // to it, and queues the line jobs, all committed with the job done:
 //
@@ -87,6 +118,10 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 			source = "account created"
 		}
 	}
+	supportNote, err := e.enrolInSupportCourse(ctx, o, buyer)
+	if err != nil {
+		return err
+	}
 	prog := readProgress(j) // after ensureAccount, which may have saved some
 	switch {
 	case created:
@@ -128,6 +163,10 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 		data := map[string]string{"job": strconv.FormatInt(j.ID, 10), "phase": KindPrepay, "attempt": strconv.Itoa(j.Attempts),
 			"outcome": "done", "user": buyer.Ref, "username": buyer.Username, "source": source}
 		msg := fmt.Sprintf("buyer account: %s (%s)", buyer.Username, source)
+		if supportNote != "" {
+			data["support_course"] = supportNote
+			msg += "; support course: " + supportNote
+		}
 		if o.CustomerID != 0 {
 			bound, err := tx.BindCustomer(ctx, o.CustomerID, buyer.Ref, now)
 			switch {

@@ -40,6 +40,7 @@ func TestProduction(t *testing.T) {
 			"Crash":            testCrash,
 			"Race":             testRace,
 			"Bundle":           testBundle,
+			"SupportCourse":    testSupportCourse,
 		} {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
@@ -574,5 +575,48 @@ func TestValidate(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("%s %s: %v", tc.handler, tc.params, err)
 		}
+	}
+}
+
+// testSupportCourse (C7): the buyer is enrolled in the shop's support
+// course, without end, when their orders are produced (two orders here:
+// the second enrolment is the same upsert); a support course the LMS
+// lacks is noted and holds nothing up.
+func testSupportCourse(t *testing.T, e *env) {
+	help, err := e.conn.CreateCourse(e.ctx, lms.NewCourse{Fullname: "Customer support", Shortname: "HELP", IDNumber: "help", Visible: true}, nil)
+	must(t, err)
+	e.shop.SupportCourseRef = "help"
+	must(t, e.st.UpsertShop(e.ctx, e.shop))
+	c := e.lead(t, "sam@example.com", "Sam", "Support")
+	o1 := e.place(t, c, "", "BOOK", 1)
+	o2 := e.place(t, c, "", "BOOK", 1)
+	e.drain(t, e.eng)
+	for _, id := range []int64{o1.ID, o2.ID} {
+		if got := e.order(t, id); got.Status != order.StatusComplete {
+			t.Fatalf("order %d is %s", id, got.Status)
+		}
+	}
+	us, err := e.conn.UsersByEmail(e.ctx, "sam@example.com")
+	must(t, err)
+	if len(us) != 1 {
+		t.Fatalf("%d accounts for sam", len(us))
+	}
+	en, ok := e.enrolment(t, us[0].Ref, help)
+	if !ok || en.Role != production.SupportRole || !en.End.IsZero() {
+		t.Fatalf("support enrolment %+v (%v)", en, ok)
+	}
+	if evs := e.events(t, o1.ID, order.EventProduction); !strings.Contains(fmt.Sprint(evs), "support course: enrolled in HELP") {
+		t.Errorf("order history: %+v", evs)
+	}
+
+	e.shop.SupportCourseRef = "gone"
+	must(t, e.st.UpsertShop(e.ctx, e.shop))
+	o3 := e.place(t, c, "", "BOOK", 1)
+	e.drain(t, e.eng)
+	if got := e.order(t, o3.ID); got.Status != order.StatusComplete {
+		t.Fatalf("with a missing support course the order is %s", got.Status)
+	}
+	if evs := e.events(t, o3.ID, order.EventProduction); !strings.Contains(fmt.Sprint(evs), `no course with idnumber "gone"`) {
+		t.Errorf("order history: %+v", evs)
 	}
 }

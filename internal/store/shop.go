@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"courseshop/internal/catalog"
 )
@@ -106,6 +107,15 @@ func (s *Store) ShopByCode(ctx context.Context, code string) (*catalog.Shop, err
 	sh, err := scanShop(s.r().QueryRowContext(ctx, `SELECT `+shopColumns+` FROM shops WHERE code = $1`, code))
 	if err != nil {
 		return nil, mapErr(err, "shop "+code)
+	}
+	return sh, nil
+}
+
+// ShopByID returns the shop with that ID.
+func (s *Store) ShopByID(ctx context.Context, id int64) (*catalog.Shop, error) {
+	sh, err := scanShop(s.r().QueryRowContext(ctx, `SELECT `+shopColumns+` FROM shops WHERE id = $1`, id))
+	if err != nil {
+		return nil, mapErr(err, "shop "+strconv.FormatInt(id, 10))
 	}
 	return sh, nil
 }
