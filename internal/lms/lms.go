@@ -6,6 +6,7 @@
 package lms
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -145,6 +146,17 @@ type Profile struct {
 	Institution string
 	Department  string
 	Phone       string
+}
+
+// Over returns p with the fields it leaves empty taken from u: pushing a
+// customer's details to the LMS never blanks what the LMS knows and the
+// shop does not ask (the department, a city left out at checkout).
+func (p Profile) Over(u *User) Profile {
+	p.FirstName, p.LastName = cmp.Or(p.FirstName, u.FirstName), cmp.Or(p.LastName, u.LastName)
+	p.City, p.Country = cmp.Or(p.City, u.City), cmp.Or(p.Country, u.Country)
+	p.Institution, p.Department = cmp.Or(p.Institution, u.Institution), cmp.Or(p.Department, u.Department)
+	p.Phone = cmp.Or(p.Phone, u.Phone)
+	return p
 }
 
 // CourseRef designates a course by one of its identifiers.

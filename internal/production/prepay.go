@@ -101,6 +101,18 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 		if buyer, err = e.lms.UserByRef(ctx, o.LMSUserRef); err != nil {
 			return fmt.Errorf("buyer account %s: %w", o.LMSUserRef, err)
 		}
+		// C6: what the signed-in buyer typed at checkout is theirs to
+		// push. A refusal that will not change is noted, not fatal.
+		err := e.lms.UpdateProfile(ctx, buyer.Ref, lms.Profile{FirstName: o.Customer.FirstName, LastName: o.Customer.LastName,
+			City: o.Customer.City, Country: o.Customer.Country, Institution: o.Customer.Organisation, Phone: o.Customer.Phone}.Over(buyer))
+		switch {
+		case lms.Retryable(err):
+			return fmt.Errorf("update the profile of %s: %w", buyer.Username, err)
+		case err != nil:
+			source += " (profile not updated: " + err.Error() + ")"
+		default:
+			source += ", profile updated"
+		}
 	case boundRef != "":
 		source = "account bound to the customer"
 		if buyer, err = e.lms.UserByRef(ctx, boundRef); err != nil {

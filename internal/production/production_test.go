@@ -1,6 +1,7 @@
 package production_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -257,6 +258,7 @@ func (e *env) newUser(t testing.TB, username, email string) *lms.User {
 
 func testSignedInBuyer(t *testing.T, e *env) {
 	u := e.newUser(t, "ann", "ann@example.com")
+	must(t, e.conn.UpdateProfile(e.ctx, u.Ref, lms.Profile{FirstName: "Old", LastName: "Owner", City: "Nantes", Department: "R&D"}))
 	c := e.lead(t, "ann@example.com", "Ann", "Lee")
 	o := e.place(t, c, u.Ref, "PM", 1, "LIC", 2, "BOOK", 1)
 	base := e.clock.Now()
@@ -300,6 +302,14 @@ func testSignedInBuyer(t *testing.T, e *env) {
 	must(t, err)
 	if bound.LMSUserRef != u.Ref {
 		t.Errorf("customer bound to %q, want %q", bound.LMSUserRef, u.Ref)
+	}
+	// C6: the details the signed-in buyer gave reach their LMS profile
+	// ("Old Owner" of Nantes before); what the shop does not ask (the
+	// department, set before the order) stays.
+	wantCity := cmp.Or(got.Customer.City, "Nantes")
+	if p, err := e.conn.UserByRef(e.ctx, u.Ref); err != nil || p.FirstName != "Ann" || p.LastName != "Lee" || p.City != wantCity ||
+		p.Country != got.Customer.Country || p.Department != "R&D" {
+		t.Errorf("LMS profile after production: %+v %v", p, err)
 	}
 	if evs := e.events(t, o.ID, order.EventProduction); len(evs) != 3 {
 		t.Errorf("%d production events, want 3: %+v", len(evs), evs)

@@ -54,8 +54,11 @@ func (s *Service) SaveProfile(ctx context.Context, shopCode string, b Buyer, con
 	if err != nil {
 		return nil, err
 	}
-	err = s.LMS.UpdateProfile(ctx, b.UserRef, lms.Profile{FirstName: contact.FirstName, LastName: contact.LastName,
-		City: contact.City, Country: contact.Country, Institution: contact.Organisation, Phone: contact.Phone})
+	u, err := s.LMS.UserByRef(ctx, b.UserRef)
+	if err == nil {
+		err = s.LMS.UpdateProfile(ctx, b.UserRef, lms.Profile{FirstName: contact.FirstName, LastName: contact.LastName,
+			City: contact.City, Country: contact.Country, Institution: contact.Organisation, Phone: contact.Phone}.Over(u))
+	}
 	if err != nil {
 		s.Log.Warn("profile saved, LMS not updated", slog.String("shop", c.shop.Code), slog.String("user", b.UserRef), slog.Any("error", err))
 	}
