@@ -345,21 +345,13 @@ type SeatEvent struct {
 // SeatHistory returns the assignments and releases of a customer's seats,
 // oldest first.
 func (e *Engine) SeatHistory(ctx context.Context, customerID int64) ([]SeatEvent, error) {
-	ins, err := e.store.SeatsOfCustomer(ctx, customerID)
-	if err != nil {
-		return nil, err
-	}
-	refs := make(map[int64]string, len(ins))
-	for _, in := range ins {
-		refs[in.ID] = in.Reference
-	}
 	evs, err := e.store.CustomerInstanceEvents(ctx, customerID, store.InstanceEventSeatAssigned, store.InstanceEventSeatReleased)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]SeatEvent, 0, len(evs))
 	for _, ev := range evs {
-		out = append(out, SeatEvent{Reference: refs[ev.InstanceID], Kind: ev.Kind, At: ev.At, Email: ev.Data["email"],
+		out = append(out, SeatEvent{Reference: ev.InstanceRef, Kind: ev.Kind, At: ev.At, Email: ev.Data["email"],
 			Course: ev.Data["course"], Actor: ev.Actor})
 	}
 	return out, nil

@@ -68,6 +68,8 @@ type InstanceEvent struct {
 	Data        map[string]string
 	At          time.Time
 	Actor       string
+	// InstanceRef is the reference of the instance, filled on reading.
+	InstanceRef string
 }
 
 // Instance event kinds.
@@ -228,8 +230,8 @@ func (s *Store) InstanceEvents(ctx context.Context, instanceID int64) ([]Instanc
 }
 
 // CustomerInstanceEvents returns the events of kind of every instance of
-// a customer, oldest first: the seat assignment history of the support
-// area in one query.
+// a customer, oldest first, each with its instance's reference: the seat
+// assignment history of the support area in one query.
 func (s *Store) CustomerInstanceEvents(ctx context.Context, customerID int64, kinds ...string) ([]InstanceEvent, error) {
 	where, args := `i.customer_id = $1`, []any{customerID}
 	if len(kinds) > 0 {
@@ -243,7 +245,7 @@ func (s *Store) CustomerInstanceEvents(ctx context.Context, customerID int64, ki
 
 func (s *Store) instanceEvents(ctx context.Context, what, where string, args ...any) ([]InstanceEvent, error) {
 	rows, err := s.r().QueryContext(ctx,
-		`SELECT e.id, e.instance_id, e.order_line_id, e.kind, e.data, e.at, e.actor
+		`SELECT e.id, e.instance_id, e.order_line_id, e.kind, e.data, e.at, e.actor, i.reference
 		FROM product_events e JOIN product_instances i ON i.id = e.instance_id WHERE `+where+` ORDER BY e.at, e.id`, args...)
 	if err != nil {
 		return nil, mapErr(err, what)
@@ -254,7 +256,7 @@ func (s *Store) instanceEvents(ctx context.Context, what, where string, args ...
 		var ev InstanceEvent
 		var line sql.NullInt64
 		var data string
-		if err := rows.Scan(&ev.ID, &ev.InstanceID, &line, &ev.Kind, &data, &ev.At, &ev.Actor); err != nil {
+		if err := rows.Scan(&ev.ID, &ev.InstanceID, &line, &ev.Kind, &data, &ev.At, &ev.Actor, &ev.InstanceRef); err != nil {
 			return nil, mapErr(err, what)
 		}
 		ev.OrderLineID = line.Int64
