@@ -207,7 +207,7 @@ func (s *Service) ownSeat(ctx context.Context, shopCode, ref string, b Buyer) (*
 }
 
 // customerActor names a customer in histories and the audit trail.
-func customerActor(c *customer.Customer) string { return "customer:" + strconv.FormatInt(c.ID, 10) }
+func customerActor(id int64) string { return "customer:" + strconv.FormatInt(id, 10) }
 
 // AssignSeat gives one of the customer's free seats to a learner, in one
 // of the seat's courses.
@@ -216,7 +216,7 @@ func (s *Service) AssignSeat(ctx context.Context, shopCode, ref string, b Buyer,
 	if err != nil {
 		return err
 	}
-	return s.Production.AssignSeat(ctx, ref, learner, course, customerActor(cust))
+	return s.Production.AssignSeat(ctx, ref, learner, course, customerActor(cust.ID))
 }
 
 // ReleaseSeat frees one of the customer's seats before its learner starts.
@@ -225,7 +225,7 @@ func (s *Service) ReleaseSeat(ctx context.Context, shopCode, ref string, b Buyer
 	if err != nil {
 		return err
 	}
-	return s.Production.ReleaseSeat(ctx, ref, customerActor(cust))
+	return s.Production.ReleaseSeat(ctx, ref, customerActor(cust.ID))
 }
 
 // ErrNotCancellable is returned when the customer asks to cancel an order
@@ -250,7 +250,7 @@ func (s *Service) CancelOrder(ctx context.Context, shopCode, number string, b Bu
 	if !o.Status.Unpaid() || !o.Paid.IsZero() {
 		return fmt.Errorf("order %s is %s: %w", o.Number, o.Status, ErrNotCancellable)
 	}
-	_, err = s.Orders.Cancel(ctx, o.ID, order.Cause{Actor: customerActor(cust), Reason: "cancelled by the customer in the support area"})
+	_, err = s.Orders.Cancel(ctx, o.ID, order.Cause{Actor: customerActor(cust.ID), Reason: "cancelled by the customer in the support area"})
 	if errors.Is(err, order.ErrTransition) { // paid meanwhile
 		return fmt.Errorf("%w: %w", ErrNotCancellable, err)
 	}

@@ -127,7 +127,7 @@ func (s *Service) PersonalData(ctx context.Context, shopCode, lang string, b Buy
 		d.Messages = append(d.Messages, personalMessage{At: m.CreatedAt, About: m.About, Body: m.Body})
 	}
 	data, _ := json.Marshal(map[string]int{"orders": len(d.Orders), "products": len(d.Products), "seats": len(d.Seats), "messages": len(d.Messages)})
-	err = s.Store.AddAudit(ctx, &store.AuditEvent{Actor: customerActor(cust), Action: "customer.export_data", ObjectType: "customer",
+	err = s.Store.AddAudit(ctx, &store.AuditEvent{Actor: customerActor(cust.ID), Action: "customer.export_data", ObjectType: "customer",
 		ObjectID: strconv.FormatInt(cust.ID, 10), IP: ip, Data: data})
 	if err != nil {
 		return nil, fmt.Errorf("audit the export: %w", err)

@@ -165,12 +165,15 @@ func (s *Service) PlaceOrder(ctx context.Context, shopCode, token, lang string, 
 	return placed, nil
 }
 
+// actor names who places an order: their customer account (as the
+// support area's actions do), else the signed-in LMS user, else a guest.
+// "user:" is kept for the back office's users.
 func actor(b Buyer, co *checkout) string {
 	switch {
-	case b.UserRef != "":
-		return "user:" + b.UserRef
 	case co.CustomerID != 0:
-		return "customer:" + strconv.FormatInt(co.CustomerID, 10)
+		return customerActor(co.CustomerID)
+	case b.UserRef != "":
+		return "lms_user:" + b.UserRef
 	}
 	return "guest"
 }
