@@ -16,13 +16,13 @@ import (
 // data: no cache, shared or the browser's, keeps them.
 const privatePage = "private, no-store"
 
-// accountData is the support area page: the customer's view, and the seat
-// form that failed, with what was typed and why.
+// accountData is the support area page: the customer's view (nil when the
+// signed-in user has no customer account in this shop yet), and the form
+// that failed, with what was typed and why.
 type accountData struct {
 	*shop.AccountView
 	Form     seatForm
 	Support  supportForm
-	NoneYet  bool // signed in, but no customer account in this shop yet
 	ShopCode string
 }
 
@@ -57,14 +57,10 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	}
 	d.ShopCode = shopCode
 	v, err := s.Shop.SupportArea(r.Context(), shopCode, l.Lang(), b)
-	switch {
-	case errors.Is(err, shop.ErrNoCustomer):
-		d.NoneYet = true
-	case err != nil:
+	if err != nil && !errors.Is(err, shop.ErrNoCustomer) {
 		return err
-	default:
-		d.AccountView = v
 	}
+	d.AccountView = v
 	var sh *catalog.Shop
 	if v != nil {
 		sh = v.Shop
