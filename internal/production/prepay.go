@@ -29,6 +29,13 @@ type person struct {
 	Email, FirstName, LastName, City, Country, Institution, Phone string
 }
 
+// ProfileOf is the LMS profile a customer's details give (rule C6): the
+// organisation is the LMS institution.
+func ProfileOf(c order.Identity) lms.Profile {
+	return lms.Profile{FirstName: c.FirstName, LastName: c.LastName, City: c.City, Country: c.Country,
+		Institution: c.Organisation, Phone: c.Phone}
+}
+
 // SupportRole is the role buyers get in their shop's support course (rule
 // C7), until shops name their own customer role.
 const SupportRole = "student"
@@ -103,8 +110,7 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 		}
 		// C6: what the signed-in buyer typed at checkout is theirs to
 		// push. A refusal that will not change is noted, not fatal.
-		err := e.lms.UpdateProfile(ctx, buyer.Ref, lms.Profile{FirstName: o.Customer.FirstName, LastName: o.Customer.LastName,
-			City: o.Customer.City, Country: o.Customer.Country, Institution: o.Customer.Organisation, Phone: o.Customer.Phone}.Over(buyer))
+		err := e.lms.UpdateProfile(ctx, buyer.Ref, ProfileOf(o.Customer).Over(buyer))
 		switch {
 		case lms.Retryable(err):
 			return fmt.Errorf("update the profile of %s: %w", buyer.Username, err)

@@ -7,7 +7,7 @@ import (
 
 	"courseshop/internal/catalog"
 	"courseshop/internal/customer"
-	"courseshop/internal/lms"
+	"courseshop/internal/production"
 	"courseshop/internal/store"
 )
 
@@ -56,8 +56,7 @@ func (s *Service) SaveProfile(ctx context.Context, shopCode string, b Buyer, con
 	}
 	u, err := s.LMS.UserByRef(ctx, b.UserRef)
 	if err == nil {
-		err = s.LMS.UpdateProfile(ctx, b.UserRef, lms.Profile{FirstName: contact.FirstName, LastName: contact.LastName,
-			City: contact.City, Country: contact.Country, Institution: contact.Organisation, Phone: contact.Phone}.Over(u))
+		err = s.LMS.UpdateProfile(ctx, b.UserRef, production.ProfileOf(identity(contact)).Over(u))
 	}
 	if err != nil {
 		s.Log.Warn("profile saved, LMS not updated", slog.String("shop", c.shop.Code), slog.String("user", b.UserRef), slog.Any("error", err))
