@@ -18,10 +18,43 @@ type stmtCache struct {
 	db *sql.DB
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
+	// missed holds the queries a transaction ran unprepared, to be
+	// prepared on the pool once it has released its connection.
+	missed map[string]struct{}
 }
 
 func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, m: map[string]*sql.Stmt{}}
+	return &stmtCache{db: db, m: map[string]*sql.Stmt{}, missed: map[string]struct{}{}}
+}
+
+// miss records that a transaction ran query unprepared.
+func (c *stmtCache) miss(query string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m)+len(c.missed) < maxCachedStmts {
+		c.missed[query] = struct{}{}
+	}
+}
+
+// prepareMissed prepares the queries transactions ran unprepared, so that
+// the next transactions reuse them: the statements that only ever run in
+// transactions (most writes) would otherwise be parsed on every call. It
+// takes a pool connection: call it after the transaction has ended.
+func (c *stmtCache) prepareMissed(ctx context.Context) {
+	c.mu.Lock()
+	if len(c.missed) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	queries := make([]string, 0, len(c.missed))
+	for q := range c.missed {
+		queries = append(queries, q)
+	}
+	clear(c.missed)
+	c.mu.Unlock()
+	for _, q := range queries {
+		c.get(ctx, q)
+	}
 }
 
 // cached returns the prepared statement of query, or nil.
@@ -106,6 +139,7 @@ func (q txq) stmt(ctx context.Context, query string) *sql.Stmt {
 	if st := q.c.cached(query); st != nil {
 		return q.tx.StmtContext(ctx, st)
 	}
+	q.c.miss(query)
 	return nil
 }
 

@@ -25,6 +25,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		return fn(s)
 	}
 	var err error
+	defer s.wstmts.prepareMissed(context.WithoutCancel(ctx))
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
 		err = s.runTx(ctx, fn)
 		if !errors.Is(err, errRetry) {
