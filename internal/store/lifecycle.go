@@ -89,16 +89,16 @@ func (s *Store) InstancesToRestate(ctx context.Context, now, soon time.Time) ([]
 		false, dbTime(now), dbTime(soon))
 }
 
-// LiveInstancesWithLMSRef returns the instances, not deleted, of one of
-// types that stand for the LMS object ref, other than instance except: the
-// other holders of an enrolment or a role.
-func (s *Store) LiveInstancesWithLMSRef(ctx context.Context, ref string, except int64, types ...string) ([]*Instance, error) {
-	args := []any{false, ref, except}
+// InstancesWithLMSRef returns the instances, deleted ones included, of
+// one of types that stand for the LMS object ref, other than instance
+// except: the other holders of an enrolment or a role.
+func (s *Store) InstancesWithLMSRef(ctx context.Context, ref string, except int64, types ...string) ([]*Instance, error) {
+	args := []any{ref, except}
 	for _, t := range types {
 		args = append(args, t)
 	}
 	return s.instances(ctx, "instances of an LMS object",
-		`deleted = $1 AND lms_object_ref = $2 AND id <> $3 AND lms_object_type IN (`+placeholders(4, len(types))+`)`, args...)
+		`lms_object_ref = $1 AND id <> $2 AND lms_object_type IN (`+placeholders(3, len(types))+`)`, args...)
 }
 
 // RenewalsDue returns the enrolment instances, not deleted, of renewable
