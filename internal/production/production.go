@@ -92,7 +92,8 @@ type Options struct {
 	// product ends its customer is reminded to renew (default 14).
 	ReminderDays int
 	// ShopURL is the shop's public address, for the links of the mails
-	// the lifecycle pass sends (the customer's support area).
+	// the lifecycle pass sends (the customer's support area); renewal
+	// reminders fail without it, since a mail needs an absolute link.
 	ShopURL string
 	// LifecycleCheck is how often Run makes sure the day's lifecycle pass
 	// is queued (default 1 hour; negative: never, for tests).
