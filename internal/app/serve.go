@@ -76,8 +76,11 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 		conn, lmsName = moodle.New(cfg.MoodleURL, cfg.MoodleToken, moodle.Options{}), "moodle "+cfg.MoodleURL.String()
 	}
 	// Paid orders are produced (enrolments, licence keys) by the engine,
-	// from jobs written in the payment's transaction.
-	engine := production.New(st, conn, outbox, production.Options{Logger: log, SeatReleaseGrace: cfg.SeatGrace})
+	// from jobs written in the payment's transaction; it also runs the
+	// daily lifecycle pass (instance states, renewal reminders, rule C8).
+	engine := production.New(st, conn, outbox, production.Options{Logger: log, SeatReleaseGrace: cfg.SeatGrace,
+		ExpiringDays: cfg.ExpiringDays, ReminderDays: cfg.ReminderDays, AccountGrace: time.Duration(cfg.AccountGraceDays) * 24 * time.Hour,
+		ShopURL: baseURL.String()})
 	ords := orders.New(st, modes, orders.Options{DefaultHold: cfg.OrderHold, Production: engine})
 	engine.UseOrders(ords)
 	svc := shop.New(shop.Deps{Store: st, LMS: conn, Outbox: outbox, Payments: modes, Orders: ords, Production: engine, Log: log,

@@ -36,6 +36,16 @@ type Config struct {
 	SalesEmail  string   // empty: nobody is told of new orders
 	MoodleURL   *url.URL // nil: no Moodle site configured
 	MoodleToken string   // the shop's web-service token; set together with MoodleURL
+
+	// ExpiringDays is how many days before its end a product instance
+	// counts as expiring.
+	ExpiringDays int
+	// ReminderDays is how many days before an enrolment of a renewable
+	// product ends its customer is reminded to renew.
+	ReminderDays int
+	// AccountGraceDays is how many days after their last product ended
+	// the LMS accounts the shop created are suspended (rule C8).
+	AccountGraceDays int
 }
 
 // SMTPServer is the mail server named by --smtp-url, with its defaults
@@ -258,6 +268,16 @@ func build(values map[string]*value) (Config, error) {
 			bad("seat-release-grace", "want a duration such as 24h, or 0")
 		}
 		c.SeatGrace = d
+	}
+	for name, dst := range map[string]*int{"expiring-days": &c.ExpiringDays, "renewal-reminder-days": &c.ReminderDays,
+		"account-grace-days": &c.AccountGraceDays} {
+		if s, ok := get(name); ok {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 3650 {
+				bad(name, "want a number of days from 1 to 3650")
+			}
+			*dst = n
+		}
 	}
 	if s, ok := get("shutdown-timeout"); ok {
 		d, err := time.ParseDuration(s)

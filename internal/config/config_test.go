@@ -30,7 +30,8 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.Addr != "127.0.0.1:8080" || c.DB != "sqlite:courseshop.db" || c.Demo || !c.Metrics ||
 		c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || c.MaxBodyBytes != 1<<20 ||
-		c.ShutdownTimeout != 15*time.Second || c.BaseURL != nil || c.OrderHold != 14*24*time.Hour || c.SeatGrace != 24*time.Hour {
+		c.ShutdownTimeout != 15*time.Second || c.BaseURL != nil || c.OrderHold != 14*24*time.Hour || c.SeatGrace != 24*time.Hour ||
+		c.ExpiringDays != 30 || c.ReminderDays != 14 || c.AccountGraceDays != 30 {
 		t.Errorf("defaults = %+v", c)
 	}
 }
@@ -84,6 +85,9 @@ func TestLoadErrors(t *testing.T) {
 		{"bad body", "serve", []string{"--max-body", "12"}, nil, "at least 1024"},
 		{"bad timeout", "serve", []string{"--shutdown-timeout", "soon"}, nil, "positive duration"},
 		{"bad hold", "serve", []string{"--order-hold", "5s"}, nil, "at least 1m"},
+		{"no expiring days", "serve", []string{"--expiring-days", "0"}, nil, `invalid --expiring-days "0": want a number of days from 1 to 3650`},
+		{"bad reminder days", "serve", nil, map[string]string{"COURSESHOP_RENEWAL_REMINDER_DAYS": "2w"}, `invalid COURSESHOP_RENEWAL_REMINDER_DAYS "2w"`},
+		{"bad grace days", "serve", []string{"--account-grace-days=-1"}, nil, "want a number of days from 1 to 3650"},
 		{"bad base url", "serve", []string{"--base-url", "shop.example.com"}, nil, "absolute http or https URL"},
 		{"admin half set", "serve", nil, map[string]string{"COURSESHOP_ADMIN_EMAIL": "a@b.c"}, "must be set together"},
 		{"secret twice", "serve", nil, map[string]string{"COURSESHOP_DB": "sqlite:x", "COURSESHOP_DB_FILE": "/f"}, "set COURSESHOP_DB or COURSESHOP_DB_FILE, not both"},
@@ -137,6 +141,17 @@ func TestREADMEListsEveryOption(t *testing.T) {
 		if !bytes.Contains(b, []byte("`"+o.Env+"`")) || !bytes.Contains(b, []byte("`--"+o.Name+"`")) {
 			t.Errorf("README.md does not document --%s / %s", o.Name, o.Env)
 		}
+	}
+}
+
+func TestLoadLifecycle(t *testing.T) {
+	env := envOf(map[string]string{"COURSESHOP_EXPIRING_DAYS": "60", "COURSESHOP_ACCOUNT_GRACE_DAYS": "90"}, nil)
+	c, _, err := Load("serve", []string{"--renewal-reminder-days", "7", "--expiring-days", "45"}, env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ExpiringDays != 45 || c.ReminderDays != 7 || c.AccountGraceDays != 90 {
+		t.Errorf("expiring %d, reminder %d, grace %d: want 45 (flag over env), 7, 90", c.ExpiringDays, c.ReminderDays, c.AccountGraceDays)
 	}
 }
 

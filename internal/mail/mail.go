@@ -32,13 +32,14 @@ const (
 	KindAccountCreated      = "account_created"      // AccountCreated, to the owner of an LMS account the shop created
 	KindPurchaseNotice      = "purchase_notice"      // PurchaseNotice, to the owner of an existing account something was bought for
 	KindSupportMessage      = "support_message"      // SupportMessage, to the shop's sales address
+	KindRenewalReminder     = "renewal_reminder"     // RenewalReminder, to the customer whose renewable product ends soon
 )
 
 // Kinds returns every kind of mail, in a fixed order. It returns a new
 // slice on each call.
 func Kinds() []string {
 	return []string{KindOrderPlaced, KindOrderPlacedSales, KindPaymentInstructions, KindSigninLink, KindAccountCreated,
-		KindPurchaseNotice, KindSupportMessage}
+		KindPurchaseNotice, KindSupportMessage, KindRenewalReminder}
 }
 
 // dataType returns the data struct a kind is rendered with.
@@ -58,6 +59,8 @@ func dataType(kind string) (reflect.Type, bool) {
 		return reflect.TypeFor[PurchaseNotice](), true
 	case KindSupportMessage:
 		return reflect.TypeFor[SupportMessage](), true
+	case KindRenewalReminder:
+		return reflect.TypeFor[RenewalReminder](), true
 	}
 	return nil, false
 }
@@ -263,6 +266,29 @@ type SupportMessage struct {
 
 func (d SupportMessage) check() error {
 	return errors.Join(required("ShopName", d.ShopName), required("Customer.Email", d.Customer.Email), required("Body", d.Body))
+}
+
+// RenewalReminder is the data of KindRenewalReminder: an enrolment of a
+// renewable product ends soon, and its customer may renew it from the
+// support area.
+type RenewalReminder struct {
+	ShopName     string
+	CustomerName string // used in the greeting; empty: a greeting without a name
+	Product      string // the product's name, in the mail's language
+	Course       string // the course's name; empty: not shown
+	Learner      string // who is enrolled; empty: not shown
+	Reference    string // the product instance's reference
+	End          time.Time
+	AccountURL   string // absolute link to the customer's support area
+}
+
+func (d RenewalReminder) check() error {
+	var errs []error
+	if d.End.IsZero() {
+		errs = append(errs, missingFields([]string{"End"}))
+	}
+	return errors.Join(append(errs, required("ShopName", d.ShopName), required("Product", d.Product),
+		required("Reference", d.Reference), absoluteURL("AccountURL", d.AccountURL))...)
 }
 
 func required(name, v string) error {

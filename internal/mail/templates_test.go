@@ -47,6 +47,9 @@ func samples() map[string]any {
 			Products: []string{"Project management", "Agile basics"}},
 		KindSupportMessage: SupportMessage{ShopName: "Demo Formations", Customer: Customer{Name: buyer, Email: "zoe@example.com", Company: "Acme SA"},
 			About: "2026-000042", Body: "Can I change the learner?\n<b>Thanks</b>"},
+		KindRenewalReminder: RenewalReminder{ShopName: "Demo Formations", CustomerName: buyer, Product: "Project management <fundamentals>",
+			Course: "Project management 101", Learner: "Zoé Martin", Reference: "AB12-CD34-EF56-GH7Z", End: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
+			AccountURL: "https://shop.example.com/shop/demo/account"},
 	}
 }
 
@@ -109,6 +112,15 @@ func TestRender(t *testing.T) {
 			[]string{"Can I change the learner?<br>&lt;b&gt;Thanks&lt;/b&gt;", "about <strong>2026-000042</strong>"}},
 		{KindSupportMessage, "fr", "Demande d’assistance de " + buyer + " au sujet de 2026-000042 (Demo Formations)",
 			[]string{"a écrit depuis l’espace client", "Répondez-lui à zoe@example.com."}, []string{"au sujet de <strong>2026-000042</strong>"}},
+		{KindRenewalReminder, "en", "Your access to Project management <fundamentals> ends on 1 December 2026",
+			[]string{"Hello " + buyer + ",", "at Demo Formations ends on 1 December 2026.", "Learner: Zoé Martin\nCourse: Project management 101\nReference: AB12-CD34-EF56-GH7Z",
+				"renew it from your customer area before that date:\n\nhttps://shop.example.com/shop/demo/account"},
+			[]string{`<html lang="en">`, "Project management &lt;fundamentals&gt;", "<strong>1 December 2026</strong>",
+				`href="https://shop.example.com/shop/demo/account"`, "Renew from my customer area", "Reference: AB12-CD34-EF56-GH7Z"}},
+		{KindRenewalReminder, "fr", "Votre accès à Project management <fundamentals> se termine le 1er décembre 2026",
+			[]string{"Bonjour " + buyer + ",", "se termine le 1er décembre 2026.", "Apprenant : Zoé Martin\nCours : Project management 101\nRéférence : AB12-CD34-EF56-GH7Z",
+				"renouvelez-le depuis votre espace client"},
+			[]string{`<html lang="fr">`, "Renouveler depuis mon espace client", "1er décembre 2026"}},
 		{KindSigninLink, "fr", "Votre lien de connexion à Demo Formations",
 			[]string{"expire dans 15 minutes", "ignorez simplement cet e-mail"},
 			[]string{"Me connecter à Demo Formations", "ignorez simplement cet e-mail"}},
@@ -209,6 +221,16 @@ func TestRenderOptionalParts(t *testing.T) {
 	if !strings.Contains(m.Text, "expire dans 1 minute.") {
 		t.Errorf("singular minute:\n%s", m.Text)
 	}
+	rr := samples()[KindRenewalReminder].(RenewalReminder)
+	rr.CustomerName, rr.Learner, rr.Course = "", "", ""
+	m, err = r.Render(KindRenewalReminder, "en", rr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(m.Text, "Hello,\n") || !strings.Contains(m.Text, "1 December 2026.\n\nReference: AB12") ||
+		strings.Contains(m.Text+m.HTML, "Learner") || strings.Contains(m.Text+m.HTML, "Course:") {
+		t.Errorf("renewal reminder without learner and course:\n%s\n%s", m.Text, m.HTML)
+	}
 }
 
 func TestRenderLanguage(t *testing.T) {
@@ -250,6 +272,8 @@ func TestRenderBadData(t *testing.T) {
 	js.Link = "javascript:alert(1)"
 	order := samples()[KindOrderPlaced].(OrderPlaced)
 	order.Order.Lines = nil
+	renewal := samples()[KindRenewalReminder].(RenewalReminder)
+	renewal.End, renewal.AccountURL = time.Time{}, "/shop/demo/account"
 	pay := samples()[KindPaymentInstructions].(PaymentInstructions)
 	pay.Method = "card"
 	check := samples()[KindPaymentInstructions].(PaymentInstructions)
@@ -268,6 +292,8 @@ func TestRenderBadData(t *testing.T) {
 		{"no lines", KindOrderPlaced, order, "Order.Lines: required"},
 		{"card", KindPaymentInstructions, pay, `Method "card" is not an offline payment mode`},
 		{"check without address", KindPaymentInstructions, check, "CheckAddress: required"},
+		{"renewal without end", KindRenewalReminder, renewal, "End: required"},
+		{"renewal with a relative link", KindRenewalReminder, renewal, `AccountURL "/shop/demo/account": want an absolute http or https URL`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := r.Render(tc.kind, "en", tc.data)

@@ -78,7 +78,9 @@ func (e *Engine) enrolInSupportCourse(ctx context.Context, o *order.Order, buyer
 //     password-setting link.
 //
 // In the second and third cases the owner, who did not place the order
-// while signed in, is told by mail, once per order.
+// while signed in, is told by mail, once per order. An account the shop
+// created is kept active, and reactivated when the lifecycle pass had
+// suspended it (rule C8, accountInUse).
 func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 	var p orderPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil {
@@ -108,6 +110,9 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 		if buyer, err = e.lms.UserByRef(ctx, o.LMSUserRef); err != nil {
 			return fmt.Errorf("buyer account %s: %w", o.LMSUserRef, err)
 		}
+		if err := e.accountInUse(ctx, buyer, false); err != nil {
+			return err
+		}
 		// C6: what the signed-in buyer typed at checkout is theirs to
 		// push. A refusal that will not change is noted, not fatal.
 		err := e.lms.UpdateProfile(ctx, buyer.Ref, ProfileOf(o.Customer).Over(buyer))
@@ -123,6 +128,9 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 		source = "account bound to the customer"
 		if buyer, err = e.lms.UserByRef(ctx, boundRef); err != nil {
 			return fmt.Errorf("customer account %s: %w", boundRef, err)
+		}
+		if err := e.accountInUse(ctx, buyer, false); err != nil {
+			return err
 		}
 	default:
 		buyer, created, err = e.ensureAccount(ctx, j, person{Email: o.Customer.Email, FirstName: o.Customer.FirstName,
@@ -276,7 +284,9 @@ func Username(email string) string {
 // made safe to repeat: the username about to be created is saved in the
 // job's progress first, so that an attempt after a crash recognises the
 // account the previous attempt created (and still sends its password
-// link) instead of taking it for someone else's.
+// link) instead of taking it for someone else's. An account the shop
+// created is recorded as such, or, found again, kept active
+// (accountInUse).
 func (e *Engine) ensureAccount(ctx context.Context, j *store.Job, p person, locale string) (*lms.User, bool, error) {
 	key := progCreate + mailaddr.Normalize(p.Email)
 	find := func() (*lms.User, bool, error) {
@@ -298,8 +308,20 @@ func (e *Engine) ensureAccount(ctx context.Context, j *store.Job, p person, loca
 		}
 		return us[0], false, nil
 	}
+	// The account is noted as used before it is returned (C8: recorded
+	// when this job created it, reactivated when the shop had suspended
+	// it).
+	use := func(u *lms.User, created bool, err error) (*lms.User, bool, error) {
+		if err == nil && u != nil {
+			err = e.accountInUse(ctx, u, created)
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return u, created, nil
+	}
 	if u, created, err := find(); err != nil || u != nil {
-		return u, created, err
+		return use(u, created, err)
 	}
 	base := Username(p.Email)
 	for i := 1; i <= maxUsernameTries; i++ {
@@ -318,14 +340,14 @@ func (e *Engine) ensureAccount(ctx context.Context, j *store.Job, p person, loca
 			// Taken by someone else, or by another worker creating the
 			// same person a moment ago.
 			if u, _, err := find(); err != nil || u != nil {
-				return u, false, err
+				return use(u, false, err)
 			}
 			continue
 		}
 		if err != nil {
 			return nil, false, fmt.Errorf("create account %s: %w", name, err)
 		}
-		return u, true, nil
+		return use(u, true, nil)
 	}
 	return nil, false, permanent(fmt.Errorf("no free username from %s after %d tries", base, maxUsernameTries))
 }

@@ -52,6 +52,9 @@ import (
 const (
 	KindPrepay = "prepay" // bind the buyer's account, then queue the lines
 	KindLine   = "line"   // produce one line
+	// KindLifecycle is the daily lifecycle pass (lifecycle.go), one job
+	// per day.
+	KindLifecycle = "lifecycle"
 )
 
 // Actor is who production events are recorded as.
@@ -79,6 +82,22 @@ type Options struct {
 	// SeatReleaseGrace is how long after its enrolment starts a seat may
 	// still be released (ReleaseSeat); 0 (the default): only until then.
 	SeatReleaseGrace time.Duration
+	// ExpiringDays is how many days before its end an instance is
+	// "expiring" (default 30).
+	ExpiringDays int
+	// AccountGrace is how long after the end of its last product an LMS
+	// account the shop created is suspended (rule C8; default 30 days).
+	AccountGrace time.Duration
+	// ReminderDays is how many days before an enrolment of a renewable
+	// product ends its customer is reminded to renew (default 14).
+	ReminderDays int
+	// ShopURL is the shop's public address, for the links of the mails
+	// the lifecycle pass sends (the customer's support area); renewal
+	// reminders fail without it, since a mail needs an absolute link.
+	ShopURL string
+	// LifecycleCheck is how often Run makes sure the day's lifecycle pass
+	// is queued (default 1 hour; negative: never, for tests).
+	LifecycleCheck time.Duration
 	// Handlers replaces the built-in handlers (NewRegistry).
 	Handlers *Registry
 	// Logger receives failures of Run; nil discards them.
@@ -125,6 +144,18 @@ func New(st *store.Store, conn lms.Connector, outbox *mail.Outbox, opt Options) 
 	}
 	if opt.MaxBackoff <= 0 {
 		opt.MaxBackoff = time.Hour
+	}
+	if opt.ExpiringDays <= 0 {
+		opt.ExpiringDays = 30
+	}
+	if opt.AccountGrace <= 0 {
+		opt.AccountGrace = 30 * 24 * time.Hour
+	}
+	if opt.ReminderDays <= 0 {
+		opt.ReminderDays = 14
+	}
+	if opt.LifecycleCheck == 0 {
+		opt.LifecycleCheck = time.Hour
 	}
 	h := opt.Handlers
 	if h == nil {
@@ -239,8 +270,10 @@ func (e *Engine) payload(ctx context.Context, tx *store.Store, o *order.Order, n
 }
 
 // Run works until ctx ends: every poll interval it claims due jobs and
-// runs them one after the other. When ctx ends, the job in flight is
-// finished (its LMS calls and final transaction use a context that is not
+// runs them one after the other, and every Options.LifecycleCheck it
+// queues the day's lifecycle pass (ScheduleLifecycle), which one worker
+// of the cluster then runs. When ctx ends, the job in flight is finished
+// (its LMS calls and final transaction use a context that is not
 // cancelled) and Run returns; jobs claimed but not started are taken again
 // by any worker when their lease ends.
 func (e *Engine) Run(ctx context.Context) error {
@@ -249,7 +282,15 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(e.opt.PollInterval)
 	defer t.Stop()
+	var checked time.Time
 	for {
+		if e.opt.LifecycleCheck > 0 && time.Since(checked) >= e.opt.LifecycleCheck {
+			if _, err := e.ScheduleLifecycle(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("lifecycle schedule", slog.Any("err", err))
+			} else {
+				checked = time.Now()
+			}
+		}
 		if _, err := e.runDue(ctx); err != nil && ctx.Err() == nil {
 			e.log.Error("production", slog.Any("err", err))
 		}
@@ -297,6 +338,9 @@ var errCrashed = errors.New("production: crash injected")
 
 // runJob runs one claimed job and settles it.
 func (e *Engine) runJob(ctx context.Context, j *store.Job) error {
+	if j.Kind == KindLifecycle {
+		return e.runLifecycleJob(ctx, j) // about no order: settled apart
+	}
 	var err error
 	switch j.Kind {
 	case KindPrepay:

@@ -26,7 +26,8 @@ var ErrSeatChanged = errors.New("store: seat changed meanwhile")
 // UpdateSeat writes a seat's learner, LMS reference, period, state and
 // data from in, provided its learner is still prevLearner (empty: free),
 // and appends ev (its InstanceID set) to its history, in one transaction.
-// A seat held by someone else meanwhile gives ErrSeatChanged.
+// A seat held by someone else meanwhile, or deleted meanwhile, gives
+// ErrSeatChanged.
 func (s *Store) UpdateSeat(ctx context.Context, in *Instance, prevLearner string, ev *InstanceEvent) error {
 	data := in.Data
 	if data == nil {
@@ -41,9 +42,9 @@ func (s *Store) UpdateSeat(ctx context.Context, in *Instance, prevLearner string
 		res, err := tx.w().ExecContext(ctx,
 			`UPDATE product_instances SET seat_learner_ref = $1, lms_object_ref = $2, start_at = $3, end_at = $4, state = $5,
 			   data = $6, updated_at = $7
-			 WHERE id = $8 AND lms_object_type = $9 AND COALESCE(seat_learner_ref, '') = $10`,
+			 WHERE id = $8 AND lms_object_type = $9 AND COALESCE(seat_learner_ref, '') = $10 AND deleted = $11`,
 			nullText(in.SeatLearnerRef), in.LMSObjectRef, nullTime(in.Start), nullTime(in.End), string(in.State), string(b), now,
-			in.ID, LMSObjectSeat, prevLearner)
+			in.ID, LMSObjectSeat, prevLearner, false)
 		if err != nil {
 			return mapErr(err, "update seat")
 		}

@@ -1,0 +1,296 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"courseshop/internal/catalog"
+)
+
+// Instance event kinds of an instance's life after production.
+const (
+	InstanceEventStateChanged    = "state_changed"    // the lifecycle pass moved it (data: from, to)
+	InstanceEventSoftDeleted     = "soft_deleted"     // its LMS effect disabled, restorable
+	InstanceEventRestored        = "restored"         // a soft deletion undone
+	InstanceEventDeleted         = "deleted"          // its LMS effect removed for good
+	InstanceEventRenewalReminder = "renewal_reminder" // its customer reminded to renew (data: end)
+)
+
+// ErrInstanceChanged is returned by ChangeInstance when the instance is no
+// longer as the caller read it (another change won).
+var ErrInstanceChanged = errors.New("store: instance changed meanwhile")
+
+// ChangeInstance writes in's state, deleted flag and data, provided the
+// instance still has the state and deleted flag it was read with (from,
+// fromDeleted) and the dates in holds, and appends ev (its InstanceID set)
+// to its history, in one transaction. An instance changed meanwhile (a
+// seat assigned, a period extended, another deletion) gives
+// ErrInstanceChanged and changes nothing.
+func (s *Store) ChangeInstance(ctx context.Context, in *Instance, from InstanceState, fromDeleted bool, ev *InstanceEvent) error {
+	data := in.Data
+	if data == nil {
+		data = map[string]string{}
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("store: instance data: %w", err)
+	}
+	return s.InTx(ctx, func(tx *Store) error {
+		now := tx.now()
+		res, err := tx.w().ExecContext(ctx,
+			`UPDATE product_instances SET state = $1, deleted = $2, data = $3, updated_at = $4
+			 WHERE id = $5 AND state = $6 AND deleted = $7
+			   AND start_at IS NOT DISTINCT FROM $8 AND end_at IS NOT DISTINCT FROM $9`,
+			string(in.State), in.Deleted, string(b), now, in.ID, string(from), fromDeleted, nullTime(in.Start), nullTime(in.End))
+		if err != nil {
+			return mapErr(err, "change instance")
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return mapErr(err, "change instance")
+		} else if n == 0 {
+			return fmt.Errorf("%w: %s", ErrInstanceChanged, in.Reference)
+		}
+		in.UpdatedAt = now
+		if ev == nil {
+			return nil
+		}
+		ev.InstanceID = in.ID
+		return tx.AddInstanceEvent(ctx, ev)
+	})
+}
+
+// LockInstance takes the instance's row lock for the rest of the
+// transaction, so that what the transaction reads of it next (its events)
+// stays true until it commits. On SQLite the transaction already holds the
+// database's write lock.
+func (s *Store) LockInstance(ctx context.Context, id int64) error {
+	res, err := s.w().ExecContext(ctx, `UPDATE product_instances SET updated_at = updated_at WHERE id = $1`, id)
+	return changedOne(res, err, fmt.Sprintf("lock instance %d", id), ErrNotFound)
+}
+
+// InstancesToRestate returns the instances, not deleted, whose state may
+// no longer match their dates at now, an instance ending at or before soon
+// being "expiring": pending ones that started, running ones ending by
+// soon, expiring ones ended or extended, expired ones extended. Free seats
+// (no dates) are never among them.
+func (s *Store) InstancesToRestate(ctx context.Context, now, soon time.Time) ([]*Instance, error) {
+	return s.instances(ctx, "instances to restate",
+		`deleted = $1 AND (
+		   (state = 'pending' AND start_at <= $2)
+		   OR (state IN ('running', 'expiring', 'expired') AND start_at > $2)
+		   OR (state = 'running' AND end_at <= $3)
+		   OR (state = 'expiring' AND (end_at IS NULL OR end_at > $3 OR end_at <= $2))
+		   OR (state = 'expired' AND (end_at IS NULL OR end_at > $2)))`,
+		false, dbTime(now), dbTime(soon))
+}
+
+// InstancesWithLMSRef returns the instances, deleted ones included, of
+// one of types that stand for the LMS object ref, other than instance
+// except: the other holders of an enrolment or a role.
+func (s *Store) InstancesWithLMSRef(ctx context.Context, ref string, except int64, types ...string) ([]*Instance, error) {
+	args := []any{ref, except}
+	for _, t := range types {
+		args = append(args, t)
+	}
+	return s.instances(ctx, "instances of an LMS object",
+		`lms_object_ref = $1 AND id <> $2 AND lms_object_type IN (`+placeholders(3, len(types))+`)`, args...)
+}
+
+// RenewalsDue returns the enrolment instances, not deleted, of renewable
+// products that end after now and at or before until, whose customer was
+// not erased: those whose customer may be reminded to renew.
+func (s *Store) RenewalsDue(ctx context.Context, now, until time.Time) ([]*Instance, error) {
+	return s.instances(ctx, "renewals due",
+		`deleted = $1 AND lms_object_type = $2 AND end_at > $3 AND end_at <= $4
+		 AND product_id IN (SELECT id FROM products WHERE renewable = $5)
+		 AND customer_id IN (SELECT id FROM customers WHERE erased_at IS NULL)`,
+		false, LMSObjectEnrolment, dbTime(now), dbTime(until), true)
+}
+
+// ProductTexts returns a product's wording in every language it has.
+func (s *Store) ProductTexts(ctx context.Context, productID int64) (catalog.Texts, error) {
+	rows, err := s.r().QueryContext(ctx, `SELECT locale, name FROM product_texts WHERE product_id = $1`, productID)
+	if err != nil {
+		return nil, mapErr(err, "product texts")
+	}
+	defer rows.Close()
+	out := catalog.Texts{}
+	for rows.Next() {
+		var lang string
+		var t catalog.Text
+		if err := rows.Scan(&lang, &t.Name); err != nil {
+			return nil, mapErr(err, "product texts")
+		}
+		out[lang] = t
+	}
+	return out, mapErr(rows.Err(), "product texts")
+}
+
+// ShopAccount is an LMS account the shop created (rule C8).
+type ShopAccount struct {
+	UserRef string
+	// CreatedAt is when the shop recorded the account.
+	CreatedAt time.Time
+	// ActiveSince is when the account was created or last given
+	// something: the grace period before suspension runs from it too.
+	ActiveSince time.Time
+	// SuspendedAt is when the shop suspended the account; zero while the
+	// shop holds it active.
+	SuspendedAt time.Time
+}
+
+const shopAccountColumns = `user_ref, created_at, active_since, suspended_at`
+
+func scanShopAccount(row rowScanner) (*ShopAccount, error) {
+	var a ShopAccount
+	var suspended sql.NullTime
+	if err := row.Scan(&a.UserRef, &a.CreatedAt, &a.ActiveSince, &suspended); err != nil {
+		return nil, err
+	}
+	a.SuspendedAt = suspended.Time
+	return &a, nil
+}
+
+// RecordShopAccount records that the shop created the LMS account ref,
+// active from now on. Recording it again changes nothing.
+func (s *Store) RecordShopAccount(ctx context.Context, ref string) error {
+	if ref == "" {
+		return fmt.Errorf("%w: record shop account: no user", ErrConstraint)
+	}
+	_, err := s.w().ExecContext(ctx,
+		`INSERT INTO shop_lms_accounts (user_ref, created_at, active_since) VALUES ($1, $2, $2) ON CONFLICT (user_ref) DO NOTHING`,
+		ref, s.now())
+	return mapErr(err, "record shop account "+ref)
+}
+
+// ShopAccountByRef returns the record of an account the shop created;
+// ErrNotFound when the shop did not create it.
+func (s *Store) ShopAccountByRef(ctx context.Context, ref string) (*ShopAccount, error) {
+	a, err := scanShopAccount(s.r().QueryRowContext(ctx, `SELECT `+shopAccountColumns+` FROM shop_lms_accounts WHERE user_ref = $1`, ref))
+	return a, mapErr(err, "shop account "+ref)
+}
+
+// IdleShopAccounts returns the accounts the shop created and holds active
+// whose ActiveSince is at or before cutoff, oldest first.
+func (s *Store) IdleShopAccounts(ctx context.Context, cutoff time.Time) ([]*ShopAccount, error) {
+	rows, err := s.r().QueryContext(ctx,
+		`SELECT `+shopAccountColumns+` FROM shop_lms_accounts WHERE suspended_at IS NULL AND active_since <= $1
+		 ORDER BY active_since, user_ref`, dbTime(cutoff))
+	if err != nil {
+		return nil, mapErr(err, "idle shop accounts")
+	}
+	defer rows.Close()
+	var out []*ShopAccount
+	for rows.Next() {
+		a, err := scanShopAccount(rows)
+		if err != nil {
+			return nil, mapErr(err, "idle shop accounts")
+		}
+		out = append(out, a)
+	}
+	return out, mapErr(rows.Err(), "idle shop accounts")
+}
+
+// TouchShopAccount records that the account ref was given something at
+// now: it is active since then and no longer counted as suspended by the
+// shop. An account the shop did not create is left alone.
+func (s *Store) TouchShopAccount(ctx context.Context, ref string) error {
+	_, err := s.w().ExecContext(ctx,
+		`UPDATE shop_lms_accounts SET active_since = $2, suspended_at = NULL WHERE user_ref = $1`, ref, s.now())
+	return mapErr(err, "touch shop account "+ref)
+}
+
+// MarkShopAccountSuspended records that the shop suspends the account ref
+// at now, provided it holds it active and it has been idle since cutoff
+// (nothing touched it meanwhile). It reports whether it did.
+func (s *Store) MarkShopAccountSuspended(ctx context.Context, ref string, cutoff time.Time) (time.Time, bool, error) {
+	now := s.now()
+	res, err := s.w().ExecContext(ctx,
+		`UPDATE shop_lms_accounts SET suspended_at = $2 WHERE user_ref = $1 AND suspended_at IS NULL AND active_since <= $3`,
+		ref, now, dbTime(cutoff))
+	if err != nil {
+		return time.Time{}, false, mapErr(err, "mark shop account suspended")
+	}
+	n, err := res.RowsAffected()
+	return now, n == 1, mapErr(err, "mark shop account suspended")
+}
+
+// UnmarkShopAccountSuspended takes back MarkShopAccountSuspended's mark
+// made at at, when the LMS refused the suspension.
+func (s *Store) UnmarkShopAccountSuspended(ctx context.Context, ref string, at time.Time) error {
+	_, err := s.w().ExecContext(ctx,
+		`UPDATE shop_lms_accounts SET suspended_at = NULL WHERE user_ref = $1 AND suspended_at = $2`, ref, dbTime(at))
+	return mapErr(err, "unmark shop account suspended")
+}
+
+// AccountsInUse returns the LMS accounts that a product instance, not
+// deleted and not ended at cutoff (no end, or an end after it), concerns:
+// its customer's account and the customer's managers', and the learner it
+// enrols or the user it gives a role to.
+func (s *Store) AccountsInUse(ctx context.Context, cutoff time.Time) (map[string]bool, error) {
+	const what = "accounts in use"
+	rows, err := s.r().QueryContext(ctx,
+		`SELECT i.customer_id, COALESCE(c.lms_user_ref, ''), i.lms_object_type, i.lms_object_ref, COALESCE(i.seat_learner_ref, '')
+		 FROM product_instances i JOIN customers c ON c.id = i.customer_id
+		 WHERE i.deleted = $1 AND (i.end_at IS NULL OR i.end_at > $2)`, false, dbTime(cutoff))
+	if err != nil {
+		return nil, mapErr(err, what)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	customers := map[int64]bool{}
+	for rows.Next() {
+		var customer int64
+		var owner, kind, ref, learner string
+		if err := rows.Scan(&customer, &owner, &kind, &ref, &learner); err != nil {
+			return nil, mapErr(err, what)
+		}
+		customers[customer] = true
+		for _, u := range []string{owner, learner, objectUser(kind, ref)} {
+			if u != "" {
+				out[u] = true
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err, what)
+	}
+	rows.Close()
+	mrows, err := s.r().QueryContext(ctx, `SELECT customer_id, lms_user_ref FROM customer_managers`)
+	if err != nil {
+		return nil, mapErr(err, what)
+	}
+	defer mrows.Close()
+	for mrows.Next() {
+		var customer int64
+		var ref string
+		if err := mrows.Scan(&customer, &ref); err != nil {
+			return nil, mapErr(err, what)
+		}
+		if customers[customer] {
+			out[ref] = true
+		}
+	}
+	return out, mapErr(mrows.Err(), what)
+}
+
+// objectUser returns the user an instance's LMS object is about: the
+// learner of an enrolment or a seat ("<course id>:<user ref>"), the user
+// of a role ("<level>:<instance id>:<role>:<user ref>"); "" otherwise.
+func objectUser(kind, ref string) string {
+	switch kind {
+	case LMSObjectEnrolment, LMSObjectSeat:
+		_, user, _ := strings.Cut(ref, ":")
+		return user
+	case LMSObjectRole:
+		if parts := strings.SplitN(ref, ":", 4); len(parts) == 4 {
+			return parts[3]
+		}
+	}
+	return ""
+}

@@ -1,0 +1,39 @@
+-- Lifecycle of product instances and of the LMS accounts the shop created
+-- (rule C8). PostgreSQL flavour; the sqlite/ folder has the same version and
+-- names.
+--
+-- shop_lms_accounts: the LMS accounts production created (buyers,
+-- participants, seat learners), recorded as soon as the LMS created them,
+-- so that the daily lifecycle pass suspends these, and only these, once
+-- their trainings are over. Accounts the shop found in the LMS are never
+-- recorded, so never touched.
+-- user_ref: the account's id in the LMS, as text (customers.lms_user_ref).
+-- active_since: when the account was created or last given something (a
+-- purchase, a seat): the grace period runs from the later of it and the
+-- end of the account's last product.
+-- suspended_at: set while the shop holds the account suspended; production
+-- reactivates only accounts the shop suspended (an account an LMS
+-- administrator suspended stays so).
+
+-- +goose Up
+
+CREATE TABLE shop_lms_accounts (
+    user_ref     TEXT PRIMARY KEY CHECK (user_ref <> ''),
+    created_at   TIMESTAMPTZ NOT NULL,
+    active_since TIMESTAMPTZ NOT NULL,
+    suspended_at TIMESTAMPTZ NULL
+);
+
+CREATE INDEX shop_lms_accounts_active_since_idx ON shop_lms_accounts (active_since);
+
+-- The lifecycle pass finds instances by their dates: the states it moves
+-- (state, end_at), the enrolments ending soon and the products still
+-- running (end_at).
+CREATE INDEX product_instances_state_end_at_idx ON product_instances (state, end_at);
+CREATE INDEX product_instances_end_at_idx ON product_instances (end_at);
+
+-- +goose Down
+
+DROP INDEX product_instances_end_at_idx;
+DROP INDEX product_instances_state_end_at_idx;
+DROP TABLE shop_lms_accounts;
