@@ -294,3 +294,36 @@ func TestRenewForgedReference(t *testing.T) {
 		}
 	}
 }
+
+// TestRenewEnded: an enrolment that has ended is offered "Renew"; the
+// renewal runs 365 days from the payment, not from the old end.
+func TestRenewEnded(t *testing.T) {
+	ts := newServer(t, seedDemo)
+	ctx := context.Background()
+	b := newBrowser(t, ts)
+	signInLearner(t, b)
+	in := renewable(t, ts, b, camille)
+	// It ended a month ago (as the daily lifecycle would record it).
+	in.End, in.State = time.Now().AddDate(0, -1, 0).UTC().Truncate(time.Second), store.InstanceExpired
+	if err := ts.store.ExtendInstance(ctx, in, in.CurrentOrderLineID, &store.InstanceEvent{OrderLineID: in.OrderLineID, Kind: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	_, page := b.get("/shop/demo/account")
+	if !strings.Contains(text(page), "Ended Renew") {
+		t.Fatalf("no Renew for the ended enrolment:\n%s", text(page))
+	}
+	b.post("/shop/demo/account/products/"+in.Reference+"/renew", url.Values{})
+	before := time.Now().Truncate(time.Second)
+	payCart(t, b, camille, "")
+	produce(t, ts)
+	after, err := ts.store.InstanceByReference(ctx, in.Reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.End.Before(before.AddDate(0, 0, 365)) || after.End.After(time.Now().AddDate(0, 0, 365)) || after.State != store.InstanceRunning {
+		t.Errorf("renewed: ends %s, %s; want 365 days from now, running", after.End, after.State)
+	}
+	if got := lmsEnd(t, ts, camille.email, "pm-101"); !got.Equal(after.End) {
+		t.Errorf("LMS end %s, want %s", got, after.End)
+	}
+}
