@@ -17,7 +17,8 @@ type Reason string
 const (
 	ReasonUnknown            Reason = "unknown_product"     // no such code in this shop
 	ReasonNotForSale         Reason = "not_for_sale"        // preview
-	ReasonUnavailable        Reason = "unavailable"         // internal, complement, suspended
+	ReasonUnavailable        Reason = "unavailable"         // internal, suspended
+	ReasonComplementOnly     Reason = "complement_only"     // complement, outside a renewal
 	ReasonSoldOut            Reason = "sold_out"            // exhausted, or no stock left
 	ReasonStockLeft          Reason = "stock_left"          // fewer units left than asked
 	ReasonMaxQuantity        Reason = "max_quantity"        // more than allowed per order
@@ -51,8 +52,11 @@ func (p *Product) StockLeft() (int, bool) {
 type Purchase struct {
 	Visitor  Visitor
 	Quantity int
-	Unlocked bool   // the cart holds the product's passcode
-	Currency string // the shop's
+	Unlocked bool // the cart holds the product's passcode
+	// Complement is true when the cart got the product from the renewal
+	// of a product its holder owns: complement-only products sell so.
+	Complement bool
+	Currency   string // the shop's
 	// Elements are the bundle's element products, by ID.
 	Elements map[int64]*Product
 }
@@ -74,6 +78,10 @@ func (p *Product) CheckPurchase(b Purchase) error {
 		return refuse(ReasonNotForSale, 0)
 	case StatusExhausted:
 		return refuse(ReasonSoldOut, 0)
+	case StatusComplement:
+		if !b.Complement {
+			return refuse(ReasonComplementOnly, 0)
+		}
 	default:
 		return refuse(ReasonUnavailable, 0)
 	}

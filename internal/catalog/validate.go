@@ -161,6 +161,15 @@ func CheckCode(code string) error {
 	return nil
 }
 
+// CheckFieldName checks the name of a required-data field: 1 to 64
+// characters among a-z 0-9 _ (the key of the answers).
+func CheckFieldName(name string) error {
+	if !allOf(name, MaxAliasLen, isFieldNameChar) {
+		return fmt.Errorf("must be 1 to %d characters among a-z 0-9 _ (got %q)", MaxAliasLen, name)
+	}
+	return nil
+}
+
 // CheckAlias checks a category alias or a shop code: lower-case a-z, 0-9
 // and "-", since it appears in URLs (/shop/{shop}/c/{alias}).
 func CheckAlias(alias string) error {
@@ -336,8 +345,8 @@ func ValidateFields(fields []Field) []FieldError {
 	seen := map[string]bool{}
 	for i, f := range fields {
 		at := labels[i]
-		if !allOf(f.Name, MaxAliasLen, isFieldNameChar) {
-			es.Addf(at+".name", "must be 1 to %d characters among a-z 0-9 _ (got %q)", MaxAliasLen, f.Name)
+		if err := CheckFieldName(f.Name); err != nil {
+			es.Add(at+".name", err.Error())
 		} else if seen[f.Name] {
 			es.Addf(at+".name", "duplicate field name %q", f.Name)
 		}

@@ -57,6 +57,7 @@ func NewRegistry() *Registry {
 	r.Register(HandlerRegisteredProduct, registeredProduct{})
 	r.Register(HandlerSeatPool, seatPool{})
 	r.Register(HandlerSession, session{})
+	r.Register(HandlerExtendEnrolment, extendEnrolment{})
 	return r
 }
 
@@ -93,6 +94,28 @@ func (r *Registry) Validate(name string, params json.RawMessage) error {
 	return h.Validate(params)
 }
 
+// AnswerChecker is implemented by the handlers that check, at checkout,
+// the answers a unit's required-data fields got, beyond the fields' own
+// rules (a reference's checksum…).
+type AnswerChecker interface {
+	CheckAnswers(params json.RawMessage, answers map[string]string) []AnswerProblem
+}
+
+// AnswerProblem is a problem with one answer: the field, and the i18n key
+// of the message.
+type AnswerProblem struct {
+	Field, Key string
+}
+
+// CheckAnswers applies the answer checks of the handler called name to
+// one unit's answers: none for most handlers.
+func (r *Registry) CheckAnswers(name string, params json.RawMessage, answers map[string]string) []AnswerProblem {
+	if c, ok := r.handlers[name].(AnswerChecker); ok {
+		return c.CheckAnswers(params, answers)
+	}
+	return nil
+}
+
 // Task is what a handler produces: one product (a line's product, or one
 // element of a bundle line) for one order line, with what it needs to
 // reach the LMS and the people concerned.
@@ -117,6 +140,7 @@ type Task struct {
 	existing map[string]bool
 	mails    []pendingMail
 	notes    []string
+	extended []extension
 }
 
 // Has reports whether the unit key (as a handler names it) of this task

@@ -51,6 +51,7 @@ func (e *Engine) runLine(ctx context.Context, j *store.Job) error {
 	base := lineBase(p.Base, now)
 	var (
 		instances []*store.Instance
+		extended  []extension
 		mails     []pendingMail
 		notes     []string
 	)
@@ -65,6 +66,7 @@ func (e *Engine) runLine(ctx context.Context, j *store.Job) error {
 			return fmt.Errorf("%s: %w", u.Code, err)
 		}
 		instances = append(instances, ins...)
+		extended = append(extended, t.extended...)
 		mails = append(mails, t.mails...)
 		notes = append(notes, t.notes...)
 	}
@@ -93,6 +95,13 @@ func (e *Engine) runLine(ctx context.Context, j *store.Job) error {
 				return err
 			}
 			refs = append(refs, in.Reference)
+		}
+		for _, x := range extended {
+			// Another line extended it since it was read: the job is
+			// tried again, and computes from the new end.
+			if err := tx.ExtendInstance(ctx, x.in, x.prevLine, x.ev); err != nil {
+				return err
+			}
 		}
 		if err := e.queueMails(ctx, tx, mails); err != nil {
 			return err

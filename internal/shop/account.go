@@ -34,6 +34,9 @@ type AccountProduct struct {
 	// Learner and Course name who an enrolment is for and where, as they
 	// were when it was produced.
 	Learner, Course string
+	// Extension names the product that renews it, when one does: the
+	// page offers to renew (extend) it.
+	Extension string
 }
 
 // SeatCourse is a course a seat pool may assign learners to.
@@ -99,6 +102,9 @@ func (s *Service) SupportArea(ctx context.Context, shopCode, lang string, b Buye
 		ap := AccountProduct{Instance: in, Name: c.productName(in.ProductID, in.Handler, lang)}
 		if in.LMSObjectType == store.LMSObjectEnrolment {
 			ap.Learner, ap.Course = cmp.Or(in.Data["learner"], in.Data["user"]), cmp.Or(in.Data["course_name"], in.Data["course"])
+		}
+		if ext, _ := c.extensionOf(in); ext != nil {
+			ap.Extension = ext.Texts.In(lang, c.shop.DefaultLocale).Name
 		}
 		v.Products = append(v.Products, ap)
 	}

@@ -34,7 +34,8 @@ var ErrWrongPasscode = errors.New("wrong passcode")
 
 // cartState is what a cart remembers besides its items.
 type cartState struct {
-	Unlocked             []int64   `json:"unlocked,omitempty"` // products whose passcode was given
+	Unlocked             []int64   `json:"unlocked,omitempty"`    // products whose passcode was given
+	Complements          []int64   `json:"complements,omitempty"` // complement-only products a renewal put in (Renew)
 	PasscodeFailures     int       `json:"passcode_failures,omitempty"`
 	PasscodeBlockedUntil time.Time `json:"passcode_blocked_until,omitzero"`
 	Checkout             checkout  `json:"checkout,omitzero"`
@@ -46,6 +47,12 @@ type cartState struct {
 func (cs *cartState) itemsChanged() {
 	cs.Checkout.Rev++
 	cs.Checkout.Done = nil
+}
+
+// purchase describes buying qty units of p in a cart of this state.
+func (cs *cartState) purchase(p *catalog.Product, v catalog.Visitor, qty int, currency string, elements map[int64]*catalog.Product) catalog.Purchase {
+	return catalog.Purchase{Visitor: v, Quantity: qty, Unlocked: slices.Contains(cs.Unlocked, p.ID),
+		Complement: slices.Contains(cs.Complements, p.ID), Currency: currency, Elements: elements}
 }
 
 // CartLine is a line of the cart as the cart page shows it.
@@ -145,7 +152,7 @@ func (s *Service) cartView(ctx context.Context, c *catalogue, cart *store.Cart, 
 		if line.UnitTaxed, err = pricing.UnitTaxed(unit, line.RateBP); err != nil {
 			return nil, err
 		}
-		err = p.CheckPurchase(catalog.Purchase{Visitor: v, Quantity: it.Quantity, Unlocked: slices.Contains(cs.Unlocked, p.ID), Currency: c.shop.Currency, Elements: c.byID})
+		err = p.CheckPurchase(cs.purchase(p, v, it.Quantity, c.shop.Currency, c.byID))
 		if err != nil && !errors.As(err, &line.Problem) {
 			return nil, err
 		}
@@ -281,7 +288,7 @@ func checkLine(ctx context.Context, tx *store.Store, c *catalogue, p *catalog.Pr
 		}
 	}
 	live := c.withStock(p.ID, stock)
-	return live.CheckPurchase(catalog.Purchase{Visitor: v, Quantity: qty, Unlocked: slices.Contains(cs.Unlocked, p.ID), Currency: c.shop.Currency, Elements: elements})
+	return live.CheckPurchase(cs.purchase(p, v, qty, c.shop.Currency, elements))
 }
 
 func unknown(code string) error { return &catalog.Refusal{Code: code, Reason: catalog.ReasonUnknown} }

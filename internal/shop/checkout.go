@@ -380,6 +380,7 @@ func (s *Service) SubmitRequirements(ctx context.Context, shopCode, token string
 			for u := range it.Quantity {
 				clean, ps := validateAnswers(p.Code, u, p.RequiredFields, units[u])
 				problems = append(problems, ps...)
+				problems = append(problems, s.handlerProblems(p, u, clean, ps)...)
 				answers[p.Code] = append(answers[p.Code], clean)
 			}
 		}
@@ -393,6 +394,20 @@ func (s *Service) SubmitRequirements(ctx context.Context, shopCode, token string
 		return problems, nil
 	}
 	return nil, err
+}
+
+// handlerProblems applies the checks p's handler makes of one unit's
+// answers (an extension's reference…) to the fields p asks that the
+// form's own rules found no problem with.
+func (s *Service) handlerProblems(p *catalog.Product, unit int, answers map[string]string, found []FieldProblem) []FieldProblem {
+	var out []FieldProblem
+	for _, hp := range s.Production.Handlers().CheckAnswers(p.Handler, p.HandlerParams, answers) {
+		asked := slices.ContainsFunc(p.RequiredFields, func(f catalog.Field) bool { return f.Name == hp.Field })
+		if asked && !slices.ContainsFunc(found, func(f FieldProblem) bool { return f.Field == hp.Field }) {
+			out = append(out, FieldProblem{Code: p.Code, Unit: unit, Field: hp.Field, Key: hp.Key})
+		}
+	}
+	return out
 }
 
 // errInvalid rolls back a checkout step whose form has problems.

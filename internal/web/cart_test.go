@@ -139,7 +139,7 @@ func TestCartRefusals(t *testing.T) {
 		{"PREVIEW", "1", "Name of PREVIEW is not on sale yet.", 422, false},
 		{"INTERNAL", "1", "INTERNAL is not available for sale.", 303, false}, // its name is not shown: internal products do not exist for visitors
 		{"SUSP", "1", "Name of SUSP is not available for sale.", 422, false},
-		{"COMPL", "1", "Name of COMPL is not available for sale.", 422, false},
+		{"COMPL", "1", "Name of COMPL is sold as the extension of a product you own", 422, false},
 		{"GONE", "1", "Name of GONE is sold out.", 422, false},
 		{"SIGNED", "1", "sold to signed-in customers only", 422, false},
 		{"CUST", "1", "reserved for existing customers", 422, false},

@@ -43,6 +43,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /shop/{shop}/account/profile", s.handle(s.saveProfile))
 	mux.Handle("POST /shop/{shop}/account/seats/{ref}/assign", s.handle(s.assignSeat))
 	mux.Handle("POST /shop/{shop}/account/seats/{ref}/release", s.handle(s.releaseSeat))
+	mux.Handle("POST /shop/{shop}/account/products/{ref}/renew", s.handle(s.renewProduct))
 
 	// Pages of the built-in LMS.
 	mux.Handle("GET /lms/password/{token}", s.handle(s.passwordPage))
