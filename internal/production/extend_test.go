@@ -97,13 +97,6 @@ func (e *env) lmsEnd(t testing.TB, in *store.Instance) time.Time {
 	return en.End
 }
 
-func (e *env) instance(t testing.TB, ref string) *store.Instance {
-	t.Helper()
-	in, err := e.st.InstanceByReference(e.ctx, ref)
-	must(t, err)
-	return in
-}
-
 func (e *env) extendedEvents(t testing.TB, in *store.Instance) []store.InstanceEvent {
 	t.Helper()
 	evs, err := e.st.InstanceEvents(e.ctx, in.ID)

@@ -2,17 +2,12 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
 // InstanceEventExtended is the event of an instance whose period an order
 // line extended (renewal, prorogation).
 const InstanceEventExtended = "extended"
-
-// ErrInstanceChanged is returned by ExtendInstance when another order line
-// changed the instance since the caller read it.
-var ErrInstanceChanged = errors.New("store: product instance changed meanwhile")
 
 // ExtendInstance writes in's end and state and makes ev's order line its
 // current one, provided its current line is still prevLine (the one the

@@ -21,8 +21,8 @@ const (
 	InstanceEventRenewalReminder = "renewal_reminder" // its customer reminded to renew (data: end)
 )
 
-// ErrInstanceChanged is returned by ChangeInstance when the instance is no
-// longer as the caller read it (another change won).
+// ErrInstanceChanged is returned by ChangeInstance and ExtendInstance when
+// the instance is no longer as the caller read it (another change won).
 var ErrInstanceChanged = errors.New("store: instance changed meanwhile")
 
 // ChangeInstance writes in's state, deleted flag and data, provided the
