@@ -32,13 +32,14 @@ const (
 	KindAccountCreated      = "account_created"      // AccountCreated, to the owner of an LMS account the shop created
 	KindPurchaseNotice      = "purchase_notice"      // PurchaseNotice, to the owner of an existing account something was bought for
 	KindSupportMessage      = "support_message"      // SupportMessage, to the shop's sales address
+	KindManagerInvitation   = "manager_invitation"   // ManagerInvitation, to the person invited to manage a company's account
 )
 
 // Kinds returns every kind of mail, in a fixed order. It returns a new
 // slice on each call.
 func Kinds() []string {
 	return []string{KindOrderPlaced, KindOrderPlacedSales, KindPaymentInstructions, KindSigninLink, KindAccountCreated,
-		KindPurchaseNotice, KindSupportMessage}
+		KindPurchaseNotice, KindSupportMessage, KindManagerInvitation}
 }
 
 // dataType returns the data struct a kind is rendered with.
@@ -58,6 +59,8 @@ func dataType(kind string) (reflect.Type, bool) {
 		return reflect.TypeFor[PurchaseNotice](), true
 	case KindSupportMessage:
 		return reflect.TypeFor[SupportMessage](), true
+	case KindManagerInvitation:
+		return reflect.TypeFor[ManagerInvitation](), true
 	}
 	return nil, false
 }
@@ -263,6 +266,26 @@ type SupportMessage struct {
 
 func (d SupportMessage) check() error {
 	return errors.Join(required("ShopName", d.ShopName), required("Customer.Email", d.Customer.Email), required("Body", d.Body))
+}
+
+// ManagerInvitation is the data of KindManagerInvitation: a manager of an
+// organisation customer invites someone to manage its account with them
+// (rule C9); the invitee accepts by signing in.
+type ManagerInvitation struct {
+	ShopName    string
+	Company     string // the organisation's name
+	InviterName string // the manager who invites
+	Link        string // absolute link to the invitation, which works once
+	ExpiryDays  int    // how long the invitation works
+}
+
+func (d ManagerInvitation) check() error {
+	var errs []error
+	if d.ExpiryDays <= 0 {
+		errs = append(errs, errors.New("ExpiryDays must be positive"))
+	}
+	return errors.Join(append(errs, required("ShopName", d.ShopName), required("Company", d.Company),
+		required("InviterName", d.InviterName), absoluteURL("Link", d.Link))...)
 }
 
 func required(name, v string) error {

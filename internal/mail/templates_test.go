@@ -47,6 +47,8 @@ func samples() map[string]any {
 			Products: []string{"Project management", "Agile basics"}},
 		KindSupportMessage: SupportMessage{ShopName: "Demo Formations", Customer: Customer{Name: buyer, Email: "zoe@example.com", Company: "Acme SA"},
 			About: "2026-000042", Body: "Can I change the learner?\n<b>Thanks</b>"},
+		KindManagerInvitation: ManagerInvitation{ShopName: "Demo Formations", Company: "Acme <SA>", InviterName: buyer,
+			Link: "https://shop.example.com/shop/demo/invitation/tok3n", ExpiryDays: 7},
 	}
 }
 
@@ -109,6 +111,13 @@ func TestRender(t *testing.T) {
 			[]string{"Can I change the learner?<br>&lt;b&gt;Thanks&lt;/b&gt;", "about <strong>2026-000042</strong>"}},
 		{KindSupportMessage, "fr", "Demande d’assistance de " + buyer + " au sujet de 2026-000042 (Demo Formations)",
 			[]string{"a écrit depuis l’espace client", "Répondez-lui à zoe@example.com."}, []string{"au sujet de <strong>2026-000042</strong>"}},
+		{KindManagerInvitation, "en", buyer + " invites you to manage Acme <SA>'s account at Demo Formations",
+			[]string{"Hello,", buyer + " invites you to manage the account of Acme <SA> at Demo Formations", "https://shop.example.com/shop/demo/invitation/tok3n",
+				"sign in with this e-mail address", "expires in 7 days"},
+			[]string{"<strong>&lt;script&gt;alert", "<strong>Acme &lt;SA&gt;</strong>", `href="https://shop.example.com/shop/demo/invitation/tok3n"`, "See the invitation"}},
+		{KindManagerInvitation, "fr", buyer + " vous invite à gérer le compte de Acme <SA> sur Demo Formations",
+			[]string{"à gérer à ses côtés le compte de Acme <SA>", "expire dans 7 jours", "connectez-vous avec cette adresse e-mail"},
+			[]string{"Voir l’invitation", "expire dans 7 jours"}},
 		{KindSigninLink, "fr", "Votre lien de connexion à Demo Formations",
 			[]string{"expire dans 15 minutes", "ignorez simplement cet e-mail"},
 			[]string{"Me connecter à Demo Formations", "ignorez simplement cet e-mail"}},
