@@ -156,9 +156,10 @@ func pendingInvitation(n string) string {
 }
 
 // CreateInvitation stores an invitation under the hash of its token and
-// sets its ID and time.
-func (s *Store) CreateInvitation(ctx context.Context, tokenHash string, inv *Invitation) error {
+// sets its ID, time and expiry, lifetime from now.
+func (s *Store) CreateInvitation(ctx context.Context, tokenHash string, inv *Invitation, lifetime time.Duration) error {
 	inv.CreatedAt = s.now()
+	inv.ExpiresAt = inv.CreatedAt.Add(lifetime)
 	err := s.w().QueryRowContext(ctx,
 		`INSERT INTO customer_invitations (customer_id, email, email_norm, token_hash, invited_by, expires_at, created_at)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
@@ -166,9 +167,10 @@ func (s *Store) CreateInvitation(ctx context.Context, tokenHash string, inv *Inv
 	return mapErr(err, "create invitation")
 }
 
-// CountInvitations returns how many invitations a customer sent since a
-// time, to email only when it is not empty, for rate limiting.
-func (s *Store) CountInvitations(ctx context.Context, customerID int64, email string, since time.Time) (int, error) {
+// CountInvitations returns how many invitations a customer sent within
+// the last period, to email only when it is not empty, for rate limiting.
+func (s *Store) CountInvitations(ctx context.Context, customerID int64, email string, within time.Duration) (int, error) {
+	since := s.now().Add(-within)
 	var n int
 	err := s.r().QueryRowContext(ctx,
 		`SELECT count(*) FROM customer_invitations WHERE customer_id = $1 AND created_at > $2 AND ($3 = '' OR email_norm = $3)`,

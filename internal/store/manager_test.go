@@ -47,9 +47,9 @@ func TestManagers(t *testing.T) {
 
 		invite := func(hash, email string, lifetime time.Duration) *store.Invitation {
 			t.Helper()
-			inv := &store.Invitation{CustomerID: acme.ID, Email: email, InvitedBy: "10", ExpiresAt: now.Add(lifetime)}
-			must(t, s.CreateInvitation(ctx, hash, inv))
-			if inv.ID == 0 || !inv.CreatedAt.Equal(now) {
+			inv := &store.Invitation{CustomerID: acme.ID, Email: email, InvitedBy: "10"}
+			must(t, s.CreateInvitation(ctx, hash, inv, lifetime))
+			if inv.ID == 0 || !inv.CreatedAt.Equal(now) || !inv.ExpiresAt.Equal(now.Add(lifetime)) {
 				t.Fatalf("created invitation: %+v", inv)
 			}
 			return inv
@@ -59,7 +59,7 @@ func TestManagers(t *testing.T) {
 			email string
 			want  int
 		}{{"", 1}, {"bob@example.com", 1}, {"zoe@example.com", 0}} {
-			if n, err := s.CountInvitations(ctx, acme.ID, tc.email, now.Add(-time.Hour)); err != nil || n != tc.want {
+			if n, err := s.CountInvitations(ctx, acme.ID, tc.email, time.Hour); err != nil || n != tc.want {
 				t.Errorf("CountInvitations(%q) = %d, %v; want %d", tc.email, n, err, tc.want)
 			}
 		}
