@@ -59,6 +59,19 @@ type Customer struct {
 // which only that user changes it.
 func (c *Customer) Bound() bool { return c.LMSUserRef != "" }
 
+// IsOrganisation reports whether the customer is an organisation (it has
+// an organisation name), whose account several users may manage (rule C9).
+func (c *Customer) IsOrganisation() bool { return c.Organisation != "" }
+
+// DisplayName is how the customer is called: its organisation's name, else
+// the person's.
+func (c *Customer) DisplayName() string {
+	if c.IsOrganisation() {
+		return c.Organisation
+	}
+	return strings.TrimSpace(c.FirstName + " " + c.LastName)
+}
+
 // Problem is one invalid field: Field names the form field, Key the i18n
 // message explaining it.
 type Problem struct {

@@ -33,13 +33,14 @@ const (
 	KindPurchaseNotice      = "purchase_notice"      // PurchaseNotice, to the owner of an existing account something was bought for
 	KindSupportMessage      = "support_message"      // SupportMessage, to the shop's sales address
 	KindRenewalReminder     = "renewal_reminder"     // RenewalReminder, to the customer whose renewable product ends soon
+	KindManagerInvitation   = "manager_invitation"   // ManagerInvitation, to the person invited to manage a company's account
 )
 
 // Kinds returns every kind of mail, in a fixed order. It returns a new
 // slice on each call.
 func Kinds() []string {
 	return []string{KindOrderPlaced, KindOrderPlacedSales, KindPaymentInstructions, KindSigninLink, KindAccountCreated,
-		KindPurchaseNotice, KindSupportMessage, KindRenewalReminder}
+		KindPurchaseNotice, KindSupportMessage, KindRenewalReminder, KindManagerInvitation}
 }
 
 // dataType returns the data struct a kind is rendered with.
@@ -61,6 +62,8 @@ func dataType(kind string) (reflect.Type, bool) {
 		return reflect.TypeFor[SupportMessage](), true
 	case KindRenewalReminder:
 		return reflect.TypeFor[RenewalReminder](), true
+	case KindManagerInvitation:
+		return reflect.TypeFor[ManagerInvitation](), true
 	}
 	return nil, false
 }
@@ -289,6 +292,26 @@ func (d RenewalReminder) check() error {
 	}
 	return errors.Join(append(errs, required("ShopName", d.ShopName), required("Product", d.Product),
 		required("Reference", d.Reference), absoluteURL("AccountURL", d.AccountURL))...)
+}
+
+// ManagerInvitation is the data of KindManagerInvitation: a manager of an
+// organisation customer invites someone to manage its account with them
+// (rule C9); the invitee accepts by signing in.
+type ManagerInvitation struct {
+	ShopName    string
+	Company     string // the organisation's name
+	InviterName string // the manager who invites
+	Link        string // absolute link to the invitation, which works once
+	ExpiryDays  int    // how long the invitation works
+}
+
+func (d ManagerInvitation) check() error {
+	var errs []error
+	if d.ExpiryDays <= 0 {
+		errs = append(errs, errors.New("ExpiryDays must be positive"))
+	}
+	return errors.Join(append(errs, required("ShopName", d.ShopName), required("Company", d.Company),
+		required("InviterName", d.InviterName), absoluteURL("Link", d.Link))...)
 }
 
 func required(name, v string) error {

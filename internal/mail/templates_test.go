@@ -50,6 +50,8 @@ func samples() map[string]any {
 		KindRenewalReminder: RenewalReminder{ShopName: "Demo Formations", CustomerName: buyer, Product: "Project management <fundamentals>",
 			Course: "Project management 101", Learner: "Zoé Martin", Reference: "AB12-CD34-EF56-GH7Z", End: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
 			AccountURL: "https://shop.example.com/shop/demo/account"},
+		KindManagerInvitation: ManagerInvitation{ShopName: "Demo Formations", Company: "Acme <SA>", InviterName: buyer,
+			Link: "https://shop.example.com/shop/demo/invitation/tok3n", ExpiryDays: 7},
 	}
 }
 
@@ -121,6 +123,13 @@ func TestRender(t *testing.T) {
 			[]string{"Bonjour " + buyer + ",", "se termine le 1er décembre 2026.", "Apprenant : Zoé Martin\nCours : Project management 101\nRéférence : AB12-CD34-EF56-GH7Z",
 				"renouvelez-le depuis votre espace client"},
 			[]string{`<html lang="fr">`, "Renouveler depuis mon espace client", "1er décembre 2026"}},
+		{KindManagerInvitation, "en", buyer + " invites you to manage Acme <SA>'s account at Demo Formations",
+			[]string{"Hello,", buyer + " invites you to manage the account of Acme <SA> at Demo Formations", "https://shop.example.com/shop/demo/invitation/tok3n",
+				"sign in with this e-mail address", "expires in 7 days"},
+			[]string{"<strong>&lt;script&gt;alert", "<strong>Acme &lt;SA&gt;</strong>", `href="https://shop.example.com/shop/demo/invitation/tok3n"`, "See the invitation"}},
+		{KindManagerInvitation, "fr", buyer + " vous invite à gérer le compte de Acme <SA> sur Demo Formations",
+			[]string{"à gérer à ses côtés le compte de Acme <SA>", "expire dans 7 jours", "connectez-vous avec cette adresse e-mail"},
+			[]string{"Voir l’invitation", "expire dans 7 jours"}},
 		{KindSigninLink, "fr", "Votre lien de connexion à Demo Formations",
 			[]string{"expire dans 15 minutes", "ignorez simplement cet e-mail"},
 			[]string{"Me connecter à Demo Formations", "ignorez simplement cet e-mail"}},

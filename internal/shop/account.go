@@ -17,8 +17,9 @@ import (
 )
 
 // ErrNoCustomer is returned when a signed-in user has no customer account
-// in the shop yet (nothing bought, no contact step done). Acting on an
-// object then is as for one that does not exist: not found.
+// in the shop yet (nothing bought, no contact step done) — for the support
+// area, nor manages one. Acting on an object then is as for one that does
+// not exist: not found.
 var ErrNoCustomer = fmt.Errorf("no customer account in this shop: %w", ErrNotFound)
 
 // AccountOrder is an order as the support area lists it.
@@ -69,27 +70,46 @@ func (p *SeatPool) CourseName(idnumber string) string {
 type AccountView struct {
 	Shop     *catalog.Shop
 	Customer *customer.Customer
+	Role     store.ManagerRole       // the signed-in user's, for Customer (rule C9)
+	Managed  []store.ManagedCustomer // every customer they may act for
 	Orders   []AccountOrder
 	Products []AccountProduct
 	Pools    []*SeatPool
 	Messages []*store.SupportMessage // to the sales team, newest first
 }
 
-// SupportArea returns the support area of the customer bound to the
-// signed-in buyer. Everything in it is read by that customer's ID: nothing
-// another customer owns can appear.
-func (s *Service) SupportArea(ctx context.Context, shopCode, lang string, b Buyer) (*AccountView, error) {
-	c, cust, err := s.ownCustomer(ctx, shopCode, b)
+// IsOwner reports whether the signed-in user owns the customer shown, and
+// so has its profile and personal data.
+func (v *AccountView) IsOwner() bool { return v.Role == store.RoleOwner }
+
+// SupportArea returns the support area of customer id — the signed-in
+// buyer's own or one they manage (rule C9); 0: the first of those.
+// Everything in it is read by that customer's ID: nothing another customer
+// owns can appear.
+func (s *Service) SupportArea(ctx context.Context, shopCode, lang string, b Buyer, id int64) (*AccountView, error) {
+	c, err := s.catalogue(ctx, shopCode)
 	if err != nil {
 		return nil, err
 	}
-	v := &AccountView{Shop: c.shop, Customer: cust}
+	a, managed, err := s.actFor(ctx, c, b, id)
+	if err != nil {
+		return nil, err
+	}
+	cust := a.cust
+	v := &AccountView{Shop: c.shop, Customer: cust, Role: a.role, Managed: managed}
 	os, err := s.Store.OrdersOfCustomer(ctx, cust.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, o := range os {
-		v.Orders = append(v.Orders, AccountOrder{Order: o, URL: s.OrderURL(c.shop.Code, o, time.Now().Add(OrderLinkLifetime))})
+		// A manager gets the plain order page, which checks on each
+		// request that they still manage the customer: a signed link
+		// would outlive their removal.
+		u := s.BaseURL.JoinPath("shop", c.shop.Code, "orders", o.Number).String()
+		if a.role == store.RoleOwner {
+			u = s.OrderURL(c.shop.Code, o, time.Now().Add(OrderLinkLifetime))
+		}
+		v.Orders = append(v.Orders, AccountOrder{Order: o, URL: u})
 	}
 	ins, err := s.Store.InstancesOfCustomer(ctx, cust.ID)
 	if err != nil {
@@ -178,7 +198,9 @@ func (c *catalogue) productName(id int64, fallback, lang string) string {
 	return fallback
 }
 
-// ownCustomer returns the shop's customer bound to the signed-in buyer.
+// ownCustomer returns the shop's customer bound to the signed-in buyer:
+// what is personal to the owner (profile, personal data) goes through it,
+// never through the customers they manage (see company.go).
 func (s *Service) ownCustomer(ctx context.Context, shopCode string, b Buyer) (*catalogue, *customer.Customer, error) {
 	c, err := s.catalogue(ctx, shopCode)
 	if err != nil {
@@ -194,11 +216,12 @@ func (s *Service) ownCustomer(ctx context.Context, shopCode string, b Buyer) (*c
 	return c, cust, err
 }
 
-// ownSeat returns the signed-in buyer's customer if the seat ref is
-// theirs. Another customer's seat and a seat that does not exist give the
-// same not-found error, so refs cannot be probed.
-func (s *Service) ownSeat(ctx context.Context, shopCode, ref string, b Buyer) (*customer.Customer, error) {
-	_, cust, err := s.ownCustomer(ctx, shopCode, b)
+// managedSeat returns the signed-in buyer acting for the customer of seat
+// ref, if they own or manage that customer. Another customer's seat and a
+// seat that does not exist give the same not-found error, so refs cannot
+// be probed.
+func (s *Service) managedSeat(ctx context.Context, shopCode, ref string, b Buyer) (*acting, error) {
+	c, err := s.catalogue(ctx, shopCode)
 	if err != nil {
 		return nil, err
 	}
@@ -206,10 +229,10 @@ func (s *Service) ownSeat(ctx context.Context, shopCode, ref string, b Buyer) (*
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	if in == nil || in.CustomerID != cust.ID || in.LMSObjectType != store.LMSObjectSeat {
+	if in == nil || in.LMSObjectType != store.LMSObjectSeat {
 		return nil, fmt.Errorf("seat %q: %w", ref, ErrForbidden)
 	}
-	return cust, nil
+	return s.actOn(ctx, c, b, in.CustomerID)
 }
 
 // customerActor names a customer in histories and the audit trail.
@@ -218,20 +241,20 @@ func customerActor(id int64) string { return "customer:" + strconv.FormatInt(id,
 // AssignSeat gives one of the customer's free seats to a learner, in one
 // of the seat's courses.
 func (s *Service) AssignSeat(ctx context.Context, shopCode, ref string, b Buyer, learner customer.Participant, course string) error {
-	cust, err := s.ownSeat(ctx, shopCode, ref, b)
+	a, err := s.managedSeat(ctx, shopCode, ref, b)
 	if err != nil {
 		return err
 	}
-	return s.Production.AssignSeat(ctx, ref, learner, course, customerActor(cust.ID))
+	return s.Production.AssignSeat(ctx, ref, learner, course, a.actor())
 }
 
 // ReleaseSeat frees one of the customer's seats before its learner starts.
 func (s *Service) ReleaseSeat(ctx context.Context, shopCode, ref string, b Buyer) error {
-	cust, err := s.ownSeat(ctx, shopCode, ref, b)
+	a, err := s.managedSeat(ctx, shopCode, ref, b)
 	if err != nil {
 		return err
 	}
-	return s.Production.ReleaseSeat(ctx, ref, customerActor(cust.ID))
+	return s.Production.ReleaseSeat(ctx, ref, a.actor())
 }
 
 // ErrNotCancellable is returned when the customer asks to cancel an order
@@ -239,24 +262,28 @@ func (s *Service) ReleaseSeat(ctx context.Context, shopCode, ref string, b Buyer
 // those (refunds).
 var ErrNotCancellable = errors.New("only orders with nothing paid can be cancelled")
 
-// CancelOrder cancels an unpaid order of the signed-in buyer's customer,
-// releasing its held stock.
+// CancelOrder cancels an unpaid order of a customer the signed-in buyer
+// owns or manages, releasing its held stock.
 func (s *Service) CancelOrder(ctx context.Context, shopCode, number string, b Buyer) error {
-	c, cust, err := s.ownCustomer(ctx, shopCode, b)
+	c, err := s.catalogue(ctx, shopCode)
 	if err != nil {
 		return err
 	}
 	o, err := s.Store.OrderByNumber(ctx, c.shop.ID, number)
-	if errors.Is(err, store.ErrNotFound) || err == nil && o.CustomerID != cust.ID {
+	if errors.Is(err, store.ErrNotFound) {
 		return ErrForbidden
 	}
+	if err != nil {
+		return err
+	}
+	a, err := s.actOn(ctx, c, b, o.CustomerID)
 	if err != nil {
 		return err
 	}
 	if !o.Status.Unpaid() || !o.Paid.IsZero() {
 		return fmt.Errorf("order %s is %s: %w", o.Number, o.Status, ErrNotCancellable)
 	}
-	_, err = s.Orders.Cancel(ctx, o.ID, order.Cause{Actor: customerActor(cust.ID), Reason: "cancelled by the customer in the support area"})
+	_, err = s.Orders.Cancel(ctx, o.ID, order.Cause{Actor: a.actor(), Reason: "cancelled by the customer in the support area"})
 	if errors.Is(err, order.ErrTransition) { // paid meanwhile
 		return fmt.Errorf("%w: %w", ErrNotCancellable, err)
 	}

@@ -173,7 +173,7 @@ func actor(b Buyer, co *checkout) string {
 	case co.CustomerID != 0:
 		return customerActor(co.CustomerID)
 	case b.UserRef != "":
-		return "lms_user:" + b.UserRef
+		return userActor(b.UserRef)
 	}
 	return "guest"
 }
@@ -228,9 +228,9 @@ type OrderPage struct {
 }
 
 // Order returns the order with that number in the shop, if the asker may
-// see it: placed by or for the signed-in user, or reached through an
-// unexpired signed link (where placing the order sends the buyer, and what
-// its mails carry).
+// see it: placed by or for the signed-in user or a customer they own or
+// manage, or reached through an unexpired signed link (where placing the
+// order sends the buyer, and what its mails carry).
 func (s *Service) Order(ctx context.Context, shopCode, number string, a OrderAccess) (*OrderPage, error) {
 	c, err := s.catalogue(ctx, shopCode)
 	if err != nil {
@@ -260,8 +260,10 @@ func (s *Service) mayView(ctx context.Context, shopID int64, o *order.Order, a O
 		if o.LMSUserRef == a.Buyer.UserRef {
 			return true
 		}
-		if c, err := s.Store.CustomerByUser(ctx, shopID, a.Buyer.UserRef); err == nil && c.ID == o.CustomerID {
-			return true
+		if o.CustomerID != 0 {
+			if _, err := s.Store.CustomerManagedBy(ctx, shopID, o.CustomerID, a.Buyer.UserRef); err == nil {
+				return true // its owner, or one of its managers (C9)
+			}
 		}
 	}
 	exp, sig, ok := strings.Cut(a.LinkKey, ".")

@@ -15,17 +15,23 @@ import (
 // maxSupportMessage bounds a support message, in characters.
 const maxSupportMessage = 5000
 
-// SendSupportMessage records a message of the signed-in customer to the
-// sales team and mails it to the shop's sales address, in one
+// SendSupportMessage records a message of the signed-in buyer, for
+// customer id (their own or one they manage; 0: the first of those), to
+// the sales team and mails it to the shop's sales address, in one
 // transaction. about is empty or the number of one of the customer's
 // orders or the reference of one of their products; anything else, like
 // an empty or too long message, comes back as a problem and nothing is
 // sent.
-func (s *Service) SendSupportMessage(ctx context.Context, shopCode string, b Buyer, about, body string) ([]customer.Problem, error) {
-	c, cust, err := s.ownCustomer(ctx, shopCode, b)
+func (s *Service) SendSupportMessage(ctx context.Context, shopCode string, b Buyer, id int64, about, body string) ([]customer.Problem, error) {
+	c, err := s.catalogue(ctx, shopCode)
 	if err != nil {
 		return nil, err
 	}
+	a, _, err := s.actFor(ctx, c, b, id)
+	if err != nil {
+		return nil, err
+	}
+	cust := a.cust
 	about, body = strings.TrimSpace(about), strings.TrimSpace(body)
 	var problems []customer.Problem
 	switch {
@@ -46,6 +52,13 @@ func (s *Service) SendSupportMessage(ctx context.Context, shopCode string, b Buy
 	if len(problems) > 0 {
 		return problems, nil
 	}
+	who := mail.Customer{Name: strings.TrimSpace(cust.FirstName + " " + cust.LastName), Email: cust.Email, Company: cust.Organisation, Phone: cust.Phone}
+	if a.role != store.RoleOwner { // the team answers the manager who wrote
+		if who.Name, who.Email, err = s.userName(ctx, b.UserRef); err != nil {
+			return nil, err
+		}
+		who.Phone = ""
+	}
 	m := &store.SupportMessage{ShopID: c.shop.ID, CustomerID: cust.ID, About: about, Body: body}
 	return nil, s.Store.InTx(ctx, func(tx *store.Store) error {
 		if err := tx.AddSupportMessage(ctx, m); err != nil {
@@ -54,10 +67,8 @@ func (s *Service) SendSupportMessage(ctx context.Context, shopCode string, b Buy
 		if s.SalesEmail == "" {
 			return nil
 		}
-		name := strings.TrimSpace(cust.FirstName + " " + cust.LastName)
 		_, err := s.Outbox.Queue(ctx, tx, mail.KindSupportMessage, c.shop.DefaultLocale, s.SalesEmail, mail.SupportMessage{
-			ShopName: c.shop.Name, About: about, Body: body,
-			Customer: mail.Customer{Name: name, Email: cust.Email, Company: cust.Organisation, Phone: cust.Phone},
+			ShopName: c.shop.Name, About: about, Body: body, Customer: who,
 		}, mail.Ref{Type: "support_message", ID: strconv.FormatInt(m.ID, 10)}, c.shop.ID)
 		return err
 	})

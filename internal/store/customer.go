@@ -19,13 +19,15 @@ var ErrBound = errors.New("store: customer is bound to a user account")
 const customerColumns = `id, shop_id, email, first_name, last_name, organisation, address, zip, city, country, phone,
 	locale, invoicing, lms_user_ref, bound_at, created_at, updated_at`
 
-func scanCustomer(row interface{ Scan(...any) error }) (*customer.Customer, error) {
+// scanCustomer reads customerColumns, then the extra columns of the query
+// into extra.
+func scanCustomer(row interface{ Scan(...any) error }, extra ...any) (*customer.Customer, error) {
 	var c customer.Customer
 	var inv string
 	var ref sql.NullString
 	var bound sql.NullTime
-	err := row.Scan(&c.ID, &c.ShopID, &c.Email, &c.FirstName, &c.LastName, &c.Organisation, &c.Address, &c.Zip, &c.City,
-		&c.Country, &c.Phone, &c.Locale, &inv, &ref, &bound, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(append([]any{&c.ID, &c.ShopID, &c.Email, &c.FirstName, &c.LastName, &c.Organisation, &c.Address, &c.Zip, &c.City,
+		&c.Country, &c.Phone, &c.Locale, &inv, &ref, &bound, &c.CreatedAt, &c.UpdatedAt}, extra...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -227,7 +227,9 @@ func testAccountsInUse(t *testing.T, s *store.Store, _ *lcClock) {
 	must(t, err)
 	_, err = s.BindCustomer(ctx, other.ID, "20", fixed)
 	must(t, err)
-	must(t, s.InsertManagerForTest(ctx, other.ID, "21"))
+	must(t, s.CreateInvitation(ctx, "tok21", &store.Invitation{CustomerID: other.ID, Email: "m21@example.com", InvitedBy: "20"}, day))
+	_, err = s.AcceptInvitation(ctx, f.shop.ID, "tok21", "21") // 21 manages the organisation
+	must(t, err)
 	cutoff := fixed.Add(-30 * day)
 	var none time.Time
 	// The customer's account: an enrolment of learner 11 ended after

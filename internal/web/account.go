@@ -56,7 +56,11 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		return nil
 	}
 	d.ShopCode = shopCode
-	v, err := s.Shop.SupportArea(r.Context(), shopCode, l.Lang(), b)
+	id, err := customerParam(r)
+	if err != nil {
+		return err
+	}
+	v, err := s.Shop.SupportArea(r.Context(), shopCode, l.Lang(), b, id)
 	if err != nil && !errors.Is(err, shop.ErrNoCustomer) {
 		return err
 	}
@@ -104,7 +108,7 @@ func (s *Server) assignSeat(w http.ResponseWriter, r *http.Request) error {
 	default:
 		s.flash(w, r, "info", l.T("seats.assigned", "Email", f.Learner.Email))
 	}
-	http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/account#seats", http.StatusSeeOther)
+	http.Redirect(w, r, accountPath(r, "seats"), http.StatusSeeOther)
 	return nil
 }
 
@@ -122,7 +126,7 @@ func (s *Server) releaseSeat(w http.ResponseWriter, r *http.Request) error {
 	default:
 		s.flash(w, r, "info", l.T("seats.released"))
 	}
-	http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/account#seats", http.StatusSeeOther)
+	http.Redirect(w, r, accountPath(r, "seats"), http.StatusSeeOther)
 	return nil
 }
 
@@ -139,7 +143,7 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) error {
 	default:
 		s.flash(w, r, "info", l.T("account.cancelled", "Number", number))
 	}
-	http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/account#orders", http.StatusSeeOther)
+	http.Redirect(w, r, accountPath(r, "orders"), http.StatusSeeOther)
 	return nil
 }
 
@@ -226,7 +230,11 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) sendSupportMessage(w http.ResponseWriter, r *http.Request) error {
 	l := s.localizer(r)
 	f := supportForm{About: r.PostFormValue("about"), Body: r.PostFormValue("body")}
-	problems, err := s.Shop.SendSupportMessage(r.Context(), r.PathValue("shop"), s.buyer(r), f.About, f.Body)
+	id, err := customerParam(r)
+	if err != nil {
+		return err
+	}
+	problems, err := s.Shop.SendSupportMessage(r.Context(), r.PathValue("shop"), s.buyer(r), id, f.About, f.Body)
 	if err != nil {
 		return err
 	}
@@ -238,6 +246,6 @@ func (s *Server) sendSupportMessage(w http.ResponseWriter, r *http.Request) erro
 		return s.renderAccount(w, r, http.StatusUnprocessableEntity, accountData{Support: f})
 	}
 	s.flash(w, r, "info", l.T("support.sent"))
-	http.Redirect(w, r, "/shop/"+r.PathValue("shop")+"/account#support", http.StatusSeeOther)
+	http.Redirect(w, r, accountPath(r, "support"), http.StatusSeeOther)
 	return nil
 }

@@ -44,6 +44,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /shop/{shop}/account/seats/{ref}/assign", s.handle(s.assignSeat))
 	mux.Handle("POST /shop/{shop}/account/seats/{ref}/release", s.handle(s.releaseSeat))
 	mux.Handle("POST /shop/{shop}/account/products/{ref}/renew", s.handle(s.renewProduct))
+	mux.Handle("GET /shop/{shop}/account/managers", s.handle(s.managersPage))
+	mux.Handle("POST /shop/{shop}/account/managers/invite", s.handle(s.inviteManager))
+	mux.Handle("POST /shop/{shop}/account/managers/{ref}/remove", s.handle(s.removeManager))
+	mux.Handle("POST /shop/{shop}/account/invitations/{id}/revoke", s.handle(s.revokeInvitation))
+	mux.Handle("GET /shop/{shop}/invitation/{token}", s.handle(s.invitationPage))
+	mux.Handle("POST /shop/{shop}/invitation/{token}", s.handle(s.acceptInvitation))
 
 	// Pages of the built-in LMS.
 	mux.Handle("GET /lms/password/{token}", s.handle(s.passwordPage))
