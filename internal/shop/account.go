@@ -123,7 +123,10 @@ func (s *Service) SupportArea(ctx context.Context, shopCode, lang string, b Buye
 		if in.LMSObjectType == store.LMSObjectEnrolment {
 			ap.Learner, ap.Course = cmp.Or(in.Data["learner"], in.Data["user"]), cmp.Or(in.Data["course_name"], in.Data["course"])
 		}
-		if ext, _ := c.extensionOf(in); ext != nil {
+		// Only the owner renews: a renewal is bought by the signed-in
+		// user's own customer, and an extension must be bought by the
+		// customer who owns what it extends.
+		if ext, _ := c.extensionOf(in); ext != nil && a.role == store.RoleOwner {
 			ap.Extension = ext.Texts.In(lang, c.shop.DefaultLocale).Name
 		}
 		v.Products = append(v.Products, ap)

@@ -396,6 +396,15 @@ func TestCompanyManagerActs(t *testing.T) {
 			t.Errorf("French managers page lacks %q:\n%s", want, text(page))
 		}
 	}
+	// Renewing stays the owner's: the extension is bought by the
+	// customer who owns what it extends.
+	renewed := renewable(t, c.ts, c.owner, camille)
+	if _, page := max.get("/shop/demo/account?customer=" + c.id); !strings.Contains(page, renewed.Reference) || renewRE.MatchString(page) {
+		t.Errorf("the manager is offered to renew, or does not see the product:\n%s", text(page))
+	}
+	if code, _, _ := max.do("POST", "/shop/demo/account/products/"+renewed.Reference+"/renew", url.Values{"customer": {c.id}}); code != http.StatusNotFound {
+		t.Errorf("a manager renews the company's product: %d", code)
+	}
 }
 
 // TestCompanyIsolation: a customer who does not manage the company tries
