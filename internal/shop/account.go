@@ -70,6 +70,9 @@ type AccountView struct {
 	Products []AccountProduct
 	Pools    []*SeatPool
 	Messages []*store.SupportMessage // to the sales team, newest first
+	// SupportCourse is the shop's support course in the LMS, when the
+	// customer is enrolled in it; nil otherwise.
+	SupportCourse *SupportCourse
 }
 
 // SupportArea returns the support area of the customer bound to the
@@ -113,6 +116,7 @@ func (s *Service) SupportArea(ctx context.Context, shopCode, lang string, b Buye
 	if v.Pools, err = s.seatPools(ctx, c, lang, seats, hist); err != nil {
 		return nil, err
 	}
+	v.SupportCourse = s.supportCourse(ctx, c.shop, cust.LMSUserRef)
 	v.Messages, err = s.Store.SupportMessagesOfCustomer(ctx, cust.ID)
 	return v, err
 }

@@ -47,6 +47,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Pages of the built-in LMS.
 	mux.Handle("GET /lms/password/{token}", s.handle(s.passwordPage))
 	mux.Handle("POST /lms/password/{token}", s.handle(s.setPassword))
+	mux.Handle("GET /lms/courses/{id}", s.handle(s.builtinCourse))
 
 	mux.Handle("/", s.handle(func(http.ResponseWriter, *http.Request) error { return errNotFound }))
 }
