@@ -55,13 +55,15 @@ type User struct {
 }
 
 // Accounts is the part of a connector that the shop's pages use: signing
-// in, finding accounts, keeping a customer's profile, naming the courses
-// a customer's seats allow, linking to the support course.
+// in, finding accounts, keeping a customer's profile (and suspending the
+// account the shop created when they have their data erased), naming the
+// courses a customer's seats allow, linking to the support course.
 type Accounts interface {
 	CheckCredentials(ctx context.Context, login, password string) (*User, error)
 	UsersByEmail(ctx context.Context, email string) ([]*User, error)
 	UserByRef(ctx context.Context, ref string) (*User, error)
 	UpdateProfile(ctx context.Context, ref string, p Profile) error
+	SetSuspended(ctx context.Context, ref string, suspended bool) error
 	Course(ctx context.Context, c CourseRef) (*Course, error)
 	Enrolled(ctx context.Context, userRef string, courseID int64) (bool, error)
 	CourseURL(courseID int64) string

@@ -127,7 +127,7 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 	default:
 		buyer, created, err = e.ensureAccount(ctx, j, person{Email: o.Customer.Email, FirstName: o.Customer.FirstName,
 			LastName: o.Customer.LastName, City: o.Customer.City, Country: o.Customer.Country,
-			Institution: o.Customer.Organisation, Phone: o.Customer.Phone}, o.Locale)
+			Institution: o.Customer.Organisation, Phone: o.Customer.Phone}, o.Locale, o.CustomerID, store.CreatedForBuyer)
 		if err != nil {
 			return err
 		}
@@ -272,12 +272,26 @@ func Username(email string) string {
 }
 
 // ensureAccount returns the LMS account with p's e-mail, creating it when
-// there is none; created is true when this job created it. Creation is
+// there is none; created is true when this job created it. An account it
+// creates is recorded as the shop's, made for customerID in role
+// (store.CreatedForBuyer or CreatedForLearner): neither LMS keeps that
+// mark, and what the shop created it may suspend (rule C8).
+func (e *Engine) ensureAccount(ctx context.Context, j *store.Job, p person, locale string, customerID int64, role string) (*lms.User, bool, error) {
+	u, created, err := e.findOrCreateAccount(ctx, j, p, locale)
+	if err != nil || !created {
+		return u, created, err
+	}
+	// An attempt after a crash finds the account as created too, and
+	// records it then.
+	return u, true, e.store.RecordCreatedAccount(ctx, &store.CreatedAccount{LMSUserRef: u.Ref, CustomerID: customerID, Role: role})
+}
+
+// findOrCreateAccount is ensureAccount but for the record. Creation is
 // made safe to repeat: the username about to be created is saved in the
 // job's progress first, so that an attempt after a crash recognises the
 // account the previous attempt created (and still sends its password
 // link) instead of taking it for someone else's.
-func (e *Engine) ensureAccount(ctx context.Context, j *store.Job, p person, locale string) (*lms.User, bool, error) {
+func (e *Engine) findOrCreateAccount(ctx context.Context, j *store.Job, p person, locale string) (*lms.User, bool, error) {
 	key := progCreate + mailaddr.Normalize(p.Email)
 	find := func() (*lms.User, bool, error) {
 		us, err := e.lms.UsersByEmail(ctx, p.Email)

@@ -23,6 +23,7 @@ type accountData struct {
 	*shop.AccountView
 	Form     seatForm
 	Support  supportForm
+	Erase    eraseForm
 	ShopCode string
 }
 
