@@ -55,14 +55,18 @@ type User struct {
 }
 
 // Accounts is the part of a connector that the shop's pages use: signing
-// in, finding accounts, keeping a customer's profile, naming the courses
-// a customer's seats allow.
+// in, finding accounts, keeping a customer's profile (and suspending the
+// account the shop created when they have their data erased), naming the
+// courses a customer's seats allow, linking to the support course.
 type Accounts interface {
 	CheckCredentials(ctx context.Context, login, password string) (*User, error)
 	UsersByEmail(ctx context.Context, email string) ([]*User, error)
 	UserByRef(ctx context.Context, ref string) (*User, error)
 	UpdateProfile(ctx context.Context, ref string, p Profile) error
+	SetSuspended(ctx context.Context, ref string, suspended bool) error
 	Course(ctx context.Context, c CourseRef) (*Course, error)
+	Enrolled(ctx context.Context, userRef string, courseID int64) (bool, error)
+	CourseURL(courseID int64) string
 }
 
 // Connector is the shop's port to the learning platform. References (Ref)
@@ -102,6 +106,9 @@ type Connector interface {
 	CreateCourse(ctx context.Context, c NewCourse, template *CourseRef) (*Course, error)
 	// CreateCategory creates a course category under parent (0: top).
 	CreateCategory(ctx context.Context, name, idnumber string, parent int64) (*Category, error)
+	// CourseURL returns the address of a course's page for its learners
+	// (an absolute URL when the connector knows the platform's address).
+	CourseURL(courseID int64) string
 
 	// Enrol enrols (or re-enrols, updating the period) a user in a
 	// course with a role, through the course's manual enrolment.
@@ -115,6 +122,11 @@ type Connector interface {
 	// AddToGroup adds a user to the course group with that name, creating
 	// the group when it does not exist.
 	AddToGroup(ctx context.Context, courseID int64, group, userRef string) error
+	// Enrolled reports whether a user may enter a course now: enrolled
+	// there, the enrolment started, not ended and not suspended (what
+	// Moodle calls an active enrolment). A user or a course the platform
+	// does not know is not enrolled.
+	Enrolled(ctx context.Context, userRef string, courseID int64) (bool, error)
 }
 
 // Site describes a learning platform.

@@ -18,15 +18,12 @@ const (
 	AuditAccountReactivated = "lms_account_reactivated"
 )
 
-// accountInUse notes that u is about to be given something (an order's
-// products, a seat): an account this job created is recorded as the
-// shop's (rule C8); an existing one the shop created is kept active, and
-// reactivated when the shop had suspended it. Accounts the shop did not
-// create are left as they are.
-func (e *Engine) accountInUse(ctx context.Context, u *lms.User, created bool) error {
-	if created {
-		return e.store.RecordShopAccount(ctx, u.Ref)
-	}
+// accountInUse notes that u, an account that existed before this job, is
+// about to be given something (an order's products, a seat): when the
+// shop created it, it is kept active, and reactivated when the shop had
+// suspended it (rule C8). Accounts the shop did not create are left as
+// they are.
+func (e *Engine) accountInUse(ctx context.Context, u *lms.User) error {
 	a, err := e.store.ShopAccountByRef(ctx, u.Ref)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil

@@ -156,7 +156,7 @@ func (t *Task) Participants() []order.Participant { return t.Line.Snapshot.Parti
 // it is.
 func (t *Task) Account(ctx context.Context, p order.Participant) (*lms.User, error) {
 	u, created, err := t.engine.ensureAccount(ctx, t.job, person{Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
-		City: p.City, Institution: p.Institution, Phone: p.Phone}, t.Order.Locale)
+		City: p.City, Institution: p.Institution, Phone: p.Phone}, t.Order.Locale, t.Order.CustomerID, store.CreatedForLearner)
 	if err != nil {
 		return nil, err
 	}

@@ -224,7 +224,7 @@ func setEnrolment(in *store.Instance, course *lms.Course, u *lms.User, role stri
 	in.Data["course_name"] = course.Fullname
 	in.Data["role"] = role
 	in.Data["user"] = u.Ref
-	in.Data["learner"] = strings.TrimSpace(u.FirstName + " " + u.LastName)
+	in.Data[dataLearner] = strings.TrimSpace(u.FirstName + " " + u.LastName)
 }
 
 func describeCourse(c lms.CourseRef) string {

@@ -110,7 +110,7 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 		if buyer, err = e.lms.UserByRef(ctx, o.LMSUserRef); err != nil {
 			return fmt.Errorf("buyer account %s: %w", o.LMSUserRef, err)
 		}
-		if err := e.accountInUse(ctx, buyer, false); err != nil {
+		if err := e.accountInUse(ctx, buyer); err != nil {
 			return err
 		}
 		// C6: what the signed-in buyer typed at checkout is theirs to
@@ -129,13 +129,13 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 		if buyer, err = e.lms.UserByRef(ctx, boundRef); err != nil {
 			return fmt.Errorf("customer account %s: %w", boundRef, err)
 		}
-		if err := e.accountInUse(ctx, buyer, false); err != nil {
+		if err := e.accountInUse(ctx, buyer); err != nil {
 			return err
 		}
 	default:
 		buyer, created, err = e.ensureAccount(ctx, j, person{Email: o.Customer.Email, FirstName: o.Customer.FirstName,
 			LastName: o.Customer.LastName, City: o.Customer.City, Country: o.Customer.Country,
-			Institution: o.Customer.Organisation, Phone: o.Customer.Phone}, o.Locale)
+			Institution: o.Customer.Organisation, Phone: o.Customer.Phone}, o.Locale, o.CustomerID, store.CreatedForBuyer)
 		if err != nil {
 			return err
 		}
@@ -285,9 +285,11 @@ func Username(email string) string {
 // job's progress first, so that an attempt after a crash recognises the
 // account the previous attempt created (and still sends its password
 // link) instead of taking it for someone else's. An account the shop
-// created is recorded as such, or, found again, kept active
-// (accountInUse).
-func (e *Engine) ensureAccount(ctx context.Context, j *store.Job, p person, locale string) (*lms.User, bool, error) {
+// creates is recorded as the shop's, made for customerID in role
+// (store.CreatedForBuyer or CreatedForLearner), or, found again, kept
+// active (accountInUse): neither LMS keeps that mark, and what the shop
+// created it may suspend (rule C8).
+func (e *Engine) ensureAccount(ctx context.Context, j *store.Job, p person, locale string, customerID int64, role string) (*lms.User, bool, error) {
 	key := progCreate + mailaddr.Normalize(p.Email)
 	find := func() (*lms.User, bool, error) {
 		us, err := e.lms.UsersByEmail(ctx, p.Email)
@@ -312,8 +314,12 @@ func (e *Engine) ensureAccount(ctx context.Context, j *store.Job, p person, loca
 	// when this job created it, reactivated when the shop had suspended
 	// it).
 	use := func(u *lms.User, created bool, err error) (*lms.User, bool, error) {
-		if err == nil && u != nil {
-			err = e.accountInUse(ctx, u, created)
+		switch {
+		case err != nil || u == nil:
+		case created:
+			err = e.store.RecordShopAccount(ctx, &store.ShopAccount{UserRef: u.Ref, CustomerID: customerID, Role: role})
+		default:
+			err = e.accountInUse(ctx, u)
 		}
 		if err != nil {
 			return nil, false, err

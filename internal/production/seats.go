@@ -41,6 +41,9 @@ const (
 	seatEmail    = "learner_email" // assigned: the learner's e-mail
 )
 
+// eventEmail is the key of the learner's e-mail in a seat's history.
+const eventEmail = "email"
+
 // seatPoolParams are the parameters of seat_pool.
 type seatPoolParams struct {
 	CourseIDNumbers []string `json:"course_idnumbers"`
@@ -213,7 +216,7 @@ func (e *Engine) AssignSeat(ctx context.Context, instanceRef string, learner ord
 		return fmt.Errorf("course %s: %w", courseIDNumber, err)
 	}
 	u, created, err := e.ensureAccount(ctx, nil, person{Email: learner.Email, FirstName: learner.FirstName, LastName: learner.LastName,
-		City: learner.City, Institution: learner.Institution, Phone: learner.Phone}, locale)
+		City: learner.City, Institution: learner.Institution, Phone: learner.Phone}, locale, in.CustomerID, store.CreatedForLearner)
 	if err != nil {
 		return err
 	}
@@ -233,7 +236,7 @@ func (e *Engine) AssignSeat(ctx context.Context, instanceRef string, learner ord
 	fillSeat(in, u, course, start, now)
 	err = e.store.InTx(ctx, func(tx *store.Store) error {
 		if err := tx.UpdateSeat(ctx, in, "", &store.InstanceEvent{Kind: store.InstanceEventSeatAssigned, At: now, Actor: actor,
-			Data: map[string]string{"user": u.Ref, "email": u.Email, "course": courseIDNumber}}); err != nil {
+			Data: map[string]string{"user": u.Ref, eventEmail: u.Email, "course": courseIDNumber}}); err != nil {
 			return err
 		}
 		return e.queueMails(ctx, tx, mails)
@@ -271,7 +274,7 @@ func (e *Engine) ReleaseSeat(ctx context.Context, instanceRef, actor string) err
 	if err := e.lms.Unenrol(ctx, learner, courseID); err != nil {
 		return fmt.Errorf("unenrol %s from %d: %w", learner, courseID, err)
 	}
-	data := map[string]string{"user": learner, "email": in.Data[seatEmail], "course": in.Data[seatCourse]}
+	data := map[string]string{"user": learner, eventEmail: in.Data[seatEmail], "course": in.Data[seatCourse]}
 	for _, k := range []string{seatCourse, seatUser, seatEmail} {
 		delete(in.Data, k)
 	}
@@ -351,7 +354,7 @@ func (e *Engine) SeatHistory(ctx context.Context, customerID int64) ([]SeatEvent
 	}
 	out := make([]SeatEvent, 0, len(evs))
 	for _, ev := range evs {
-		out = append(out, SeatEvent{Reference: ev.InstanceRef, Kind: ev.Kind, At: ev.At, Email: ev.Data["email"],
+		out = append(out, SeatEvent{Reference: ev.InstanceRef, Kind: ev.Kind, At: ev.At, Email: ev.Data[eventEmail],
 			Course: ev.Data["course"], Actor: ev.Actor})
 	}
 	return out, nil

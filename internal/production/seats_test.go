@@ -173,6 +173,14 @@ func testSeatPool(t *testing.T, e *env) {
 	if created != 1 {
 		t.Errorf("%d password mails for ann, want 1", created)
 	}
+	// The shop records the account it created, as a learner's made for the
+	// pool's customer; bob's own account is not the shop's.
+	if a, err := e.st.ShopAccountByRef(e.ctx, us[0].Ref); err != nil || a.Role != store.CreatedForLearner || a.CustomerID != c.ID {
+		t.Errorf("record of ann's account: %+v, %v", a, err)
+	}
+	if _, err := e.st.ShopAccountByRef(e.ctx, bob.Ref); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("bob's account recorded as the shop's: %v", err)
+	}
 	ss = e.seats(t, c.ID)
 	if free(ss) != 1 || ss[0].LearnerRef != us[0].Ref || ss[0].Course != "SEC1" || ss[0].LearnerEmail != "ann@example.com" ||
 		ss[0].State != store.InstanceRunning {

@@ -76,6 +76,9 @@ type AccountView struct {
 	Products []AccountProduct
 	Pools    []*SeatPool
 	Messages []*store.SupportMessage // to the sales team, newest first
+	// SupportCourse is the shop's support course in the LMS, when the
+	// customer is enrolled in it; nil otherwise.
+	SupportCourse *SupportCourse
 }
 
 // IsOwner reports whether the signed-in user owns the customer shown, and
@@ -142,6 +145,7 @@ func (s *Service) SupportArea(ctx context.Context, shopCode, lang string, b Buye
 	if v.Pools, err = s.seatPools(ctx, c, lang, seats, hist); err != nil {
 		return nil, err
 	}
+	v.SupportCourse = s.supportCourse(ctx, c.shop, cust.LMSUserRef)
 	v.Messages, err = s.Store.SupportMessagesOfCustomer(ctx, cust.ID)
 	return v, err
 }

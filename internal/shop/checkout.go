@@ -501,6 +501,14 @@ func (s *Service) SubmitCustomer(ctx context.Context, shopCode, token string, re
 		co.Contact, co.Invoicing, co.AsGuest, co.CustomerID = &contact, inv, false, 0
 		cust := &customer.Customer{ShopID: c.shop.ID, Contact: contact, Locale: lang, Invoicing: inv}
 		if b.UserRef != "" {
+			// The language of the mails is the customer's choice (their
+			// profile), not the page's.
+			switch own, err := tx.CustomerByUser(ctx, c.shop.ID, b.UserRef); {
+			case err == nil:
+				cust.Locale = own.Locale
+			case !errors.Is(err, store.ErrNotFound):
+				return err
+			}
 			err := tx.SaveOwnCustomer(ctx, cust, b.UserRef)
 			if errors.Is(err, store.ErrConflict) {
 				problems = append(problems, customer.Problem{Field: "email", Key: "form.email_taken"})

@@ -3,6 +3,7 @@ package shop
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"courseshop/internal/lms"
@@ -39,6 +40,21 @@ func (s *Service) SetPassword(ctx context.Context, token, password string) error
 		return err
 	}
 	return c.SetPassword(ctx, token, password)
+}
+
+// BuiltinCourse returns a visible course of the built-in LMS, for its
+// course page (the page lms/local's CourseURL names). A hidden or unknown
+// course is ErrNotFound, as is any course when the shop's LMS is another.
+func (s *Service) BuiltinCourse(ctx context.Context, id int64) (*lms.Course, error) {
+	c, err := s.builtin()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	co, err := c.Course(ctx, lms.CourseRef{ID: id})
+	if errors.Is(err, lms.ErrNoCourse) || err == nil && !co.Visible {
+		return nil, fmt.Errorf("course %d: %w", id, ErrNotFound)
+	}
+	return co, err
 }
 
 // Course is a course the signed-in learner is enrolled in.

@@ -1,6 +1,7 @@
 package shop
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -112,10 +113,17 @@ func (s *Service) PlaceOrder(ctx context.Context, shopCode, token, lang string, 
 			bound = nil
 		}
 		v := b.visitor(bound != nil)
+		// The order's mails, now and from production, are in the
+		// customer's language when they chose one (their profile), else
+		// in the page's.
+		mailLang := lang
+		if bound != nil {
+			mailLang = cmp.Or(bound.Locale, lang)
+		}
 		cartView := &CartView{Shop: c.shop}
 		in := orders.PlaceInput{Shop: c.shop, Elements: c.byID, TaxClasses: c.taxes, CustomerID: co.CustomerID,
 			LMSUserRef: b.UserRef, PaymentMode: f.Mode, PaymentInput: f.PaymentInput,
-			ModeContext: payment.ModeContext{SignedIn: b.UserRef != "", Admin: b.Admin}, Locale: lang,
+			ModeContext: payment.ModeContext{SignedIn: b.UserRef != "", Admin: b.Admin}, Locale: mailLang,
 			PartnerTag: cart.PartnerTag, Actor: actor(b, co)}
 		for _, it := range cart.Items {
 			p := c.byID[it.ProductID]
@@ -151,7 +159,7 @@ func (s *Service) PlaceOrder(ctx context.Context, shopCode, token, lang string, 
 			if err := tx.ClearCart(ctx, cart.ID); err != nil {
 				return err
 			}
-			return s.queueOrderMails(ctx, tx, c, o, lang, placed.URL)
+			return s.queueOrderMails(ctx, tx, c, o, mailLang, placed.URL)
 		}
 		if _, err := s.Orders.PlaceTx(ctx, tx, in); err != nil {
 			return err

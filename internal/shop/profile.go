@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 
 	"courseshop/internal/catalog"
 	"courseshop/internal/customer"
@@ -34,19 +35,26 @@ func (s *Service) MyProfile(ctx context.Context, shopCode string, b Buyer) (*cat
 }
 
 // SaveProfile records the signed-in customer's edited details (rule C6)
-// and pushes names, city, country, organisation and phone to their LMS
-// profile. Invalid input changes nothing and comes back as problems. The
-// save stands even when the LMS fails: that is logged, not shown, as the
-// customer's details are the shop's record.
-func (s *Service) SaveProfile(ctx context.Context, shopCode string, b Buyer, contact customer.Contact, inv *customer.Invoicing) ([]customer.Problem, error) {
+// and the language of the shop's mails to them (one of
+// catalog.Locales(); empty keeps the current one), and pushes names, city, country, organisation and
+// phone to their LMS profile. Invalid input changes nothing and comes
+// back as problems. The save stands even when the LMS fails: that is
+// logged, not shown, as the customer's details are the shop's record.
+func (s *Service) SaveProfile(ctx context.Context, shopCode string, b Buyer, contact customer.Contact, inv *customer.Invoicing, locale string) ([]customer.Problem, error) {
 	c, cust, err := s.ownCustomer(ctx, shopCode, b)
 	if err != nil {
 		return nil, err
 	}
-	if problems := checkContact(&contact, inv); len(problems) > 0 {
+	problems := checkContact(&contact, inv)
+	if locale == "" {
+		locale = cust.Locale
+	} else if !slices.Contains(catalog.Locales(), locale) {
+		problems = append(problems, customer.Problem{Field: "locale", Key: "form.locale_invalid"})
+	}
+	if len(problems) > 0 {
 		return problems, nil
 	}
-	cust.Contact, cust.Invoicing = contact, inv
+	cust.Contact, cust.Invoicing, cust.Locale = contact, inv, locale
 	err = s.Store.SaveOwnCustomer(ctx, cust, b.UserRef)
 	if errors.Is(err, store.ErrConflict) {
 		return []customer.Problem{{Field: "email", Key: "form.email_taken"}}, nil

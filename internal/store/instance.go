@@ -313,7 +313,8 @@ var ErrBoundElsewhere = errors.New("store: customer or user already bound to ano
 // they were bound to each other already, and ErrBoundElsewhere when the
 // customer is bound to another user or the user to another customer of
 // the shop (a customer has at most one user, a user at most one customer
-// per shop: customers_shop_user_key).
+// per shop: customers_shop_user_key), or the customer's data was erased
+// (an erased customer is nobody's any more).
 func (s *Store) BindCustomer(ctx context.Context, customerID int64, userRef string, at time.Time) (bool, error) {
 	if userRef == "" {
 		return false, fmt.Errorf("%w: bind customer %d: no user", ErrConstraint, customerID)
@@ -331,7 +332,7 @@ func (s *Store) BindCustomer(ctx context.Context, customerID int64, userRef stri
 	}
 	res, err := s.w().ExecContext(ctx,
 		`UPDATE customers SET lms_user_ref = $1, bound_at = $2, updated_at = $3
-		 WHERE id = $4 AND lms_user_ref IS NULL
+		 WHERE id = $4 AND lms_user_ref IS NULL AND erased_at IS NULL
 		   AND NOT EXISTS (SELECT 1 FROM customers o WHERE o.shop_id = customers.shop_id AND o.lms_user_ref = $1)`,
 		userRef, dbTime(at), s.now(), customerID)
 	if err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -131,9 +132,17 @@ func (s *Store) ProductTexts(ctx context.Context, productID int64) (catalog.Text
 	return out, mapErr(rows.Err(), "product texts")
 }
 
-// ShopAccount is an LMS account the shop created (rule C8).
+// Roles of the LMS accounts the shop created (shop_lms_accounts.role).
+const (
+	CreatedForBuyer   = "buyer"   // a customer's own account
+	CreatedForLearner = "learner" // a learner's, for one of a customer's orders or seats
+)
+
+// ShopAccount is an LMS account the shop created (rule C8), and for whom.
 type ShopAccount struct {
-	UserRef string
+	UserRef    string
+	CustomerID int64  // whom it was made for; 0: none, or the customer is gone
+	Role       string // CreatedForBuyer or CreatedForLearner
 	// CreatedAt is when the shop recorded the account.
 	CreatedAt time.Time
 	// ActiveSince is when the account was created or last given
@@ -144,28 +153,34 @@ type ShopAccount struct {
 	SuspendedAt time.Time
 }
 
-const shopAccountColumns = `user_ref, created_at, active_since, suspended_at`
+const shopAccountColumns = `user_ref, customer_id, role, created_at, active_since, suspended_at`
 
 func scanShopAccount(row rowScanner) (*ShopAccount, error) {
 	var a ShopAccount
+	var cust sql.NullInt64
 	var suspended sql.NullTime
-	if err := row.Scan(&a.UserRef, &a.CreatedAt, &a.ActiveSince, &suspended); err != nil {
+	if err := row.Scan(&a.UserRef, &cust, &a.Role, &a.CreatedAt, &a.ActiveSince, &suspended); err != nil {
 		return nil, err
 	}
-	a.SuspendedAt = suspended.Time
+	a.CustomerID, a.SuspendedAt = cust.Int64, suspended.Time
 	return &a, nil
 }
 
-// RecordShopAccount records that the shop created the LMS account ref,
-// active from now on. Recording it again changes nothing.
-func (s *Store) RecordShopAccount(ctx context.Context, ref string) error {
-	if ref == "" {
+// RecordShopAccount records that the shop created the LMS account
+// a.UserRef for a.CustomerID in a.Role, active from now on, and sets
+// a.CreatedAt and a.ActiveSince. Recording it again changes nothing: the
+// first record says whom it was made for.
+func (s *Store) RecordShopAccount(ctx context.Context, a *ShopAccount) error {
+	if a.UserRef == "" {
 		return fmt.Errorf("%w: record shop account: no user", ErrConstraint)
 	}
+	a.CreatedAt = s.now()
+	a.ActiveSince = a.CreatedAt
 	_, err := s.w().ExecContext(ctx,
-		`INSERT INTO shop_lms_accounts (user_ref, created_at, active_since) VALUES ($1, $2, $2) ON CONFLICT (user_ref) DO NOTHING`,
-		ref, s.now())
-	return mapErr(err, "record shop account "+ref)
+		`INSERT INTO shop_lms_accounts (user_ref, customer_id, role, created_at, active_since) VALUES ($1, $2, $3, $4, $4)
+		 ON CONFLICT (user_ref) DO NOTHING`,
+		a.UserRef, nullID(a.CustomerID), cmp.Or(a.Role, CreatedForLearner), a.CreatedAt)
+	return mapErr(err, "record shop account "+a.UserRef)
 }
 
 // ShopAccountByRef returns the record of an account the shop created;

@@ -154,10 +154,10 @@ func testShopAccounts(t *testing.T, s *store.Store, c *lcClock) {
 	if _, err := s.ShopAccountByRef(ctx, "41"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown account: %v", err)
 	}
-	must(t, s.RecordShopAccount(ctx, "41"))
+	must(t, s.RecordShopAccount(ctx, &store.ShopAccount{UserRef: "41"}))
 	c.Advance(day)
-	must(t, s.RecordShopAccount(ctx, "41")) // again: unchanged
-	must(t, s.RecordShopAccount(ctx, "42"))
+	must(t, s.RecordShopAccount(ctx, &store.ShopAccount{UserRef: "41"})) // again: unchanged
+	must(t, s.RecordShopAccount(ctx, &store.ShopAccount{UserRef: "42"}))
 	a, err := s.ShopAccountByRef(ctx, "41")
 	must(t, err)
 	if !a.CreatedAt.Equal(fixed) || !a.ActiveSince.Equal(fixed) || !a.SuspendedAt.IsZero() {
@@ -212,7 +212,7 @@ func testShopAccounts(t *testing.T, s *store.Store, c *lcClock) {
 	if _, err := s.ShopAccountByRef(ctx, "99"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a touch recorded an account: %v", err)
 	}
-	if err := s.RecordShopAccount(ctx, ""); !errors.Is(err, store.ErrConstraint) {
+	if err := s.RecordShopAccount(ctx, &store.ShopAccount{UserRef: ""}); !errors.Is(err, store.ErrConstraint) {
 		t.Errorf("record no account: %v", err)
 	}
 }

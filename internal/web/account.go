@@ -23,6 +23,7 @@ type accountData struct {
 	*shop.AccountView
 	Form     seatForm
 	Support  supportForm
+	Erase    eraseForm
 	ShopCode string
 }
 
@@ -163,11 +164,13 @@ func (s *Server) personalData(w http.ResponseWriter, r *http.Request) error {
 	return enc.Encode(d)
 }
 
-// profileView is the profile form: what is typed (or saved), and the
-// localised problems by field.
+// profileView is the profile form: what is typed (or saved), the
+// localised problems by field, and the languages the customer may choose
+// for the shop's mails.
 type profileView struct {
-	Typed  map[string]string
-	Errors map[string]string
+	Typed   map[string]string
+	Errors  map[string]string
+	Locales []string
 }
 
 // profilePage shows the customer's details for editing.
@@ -181,11 +184,14 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.renderProfile(w, r, http.StatusOK, sh, profileView{Typed: contactTyped(cust.Contact, cust.Invoicing)})
+	typed := contactTyped(cust.Contact, cust.Invoicing)
+	typed["locale"] = cust.Locale
+	return s.renderProfile(w, r, http.StatusOK, sh, profileView{Typed: typed})
 }
 
 func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status int, sh *catalog.Shop, v profileView) error {
 	l := s.localizer(r)
+	v.Locales = catalog.Locales()
 	p := s.shopPageData(r, l, sh, v)
 	p.Title = l.T("profile.title")
 	p.Flashes = s.takeFlashes(w, r)
@@ -206,7 +212,7 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request) error {
 		typed[k] = r.PostForm.Get(k)
 	}
 	contact, inv := contactFromForm(typed)
-	problems, err := s.Shop.SaveProfile(r.Context(), shopCode, s.buyer(r), contact, inv)
+	problems, err := s.Shop.SaveProfile(r.Context(), shopCode, s.buyer(r), contact, inv, typed["locale"])
 	if err != nil {
 		return err
 	}

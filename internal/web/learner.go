@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"courseshop/internal/lms/local"
 	"courseshop/internal/shop"
@@ -58,6 +59,22 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.renderPassword(w, r, http.StatusOK, passwordView{Done: true})
+}
+
+// builtinCourse is a course's page in the built-in LMS: where the support
+// area's link to the support course leads (rule C7).
+func (s *Server) builtinCourse(w http.ResponseWriter, r *http.Request) error {
+	l := s.localizer(r)
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return errNotFound
+	}
+	co, err := s.Shop.BuiltinCourse(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	p := &view.Page{L: l, Path: r.URL.Path, RequestID: infoOf(r.Context()).id, Data: co, Title: co.Fullname}
+	return s.Views.Render(w, http.StatusOK, "lms_course", p)
 }
 
 // myCourses lists the signed-in buyer's courses in the built-in LMS.

@@ -38,6 +38,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /shop/{shop}/account", s.handle(s.accountPage))
 	mux.Handle("POST /shop/{shop}/account/orders/{number}/cancel", s.handle(s.cancelOrder))
 	mux.Handle("GET /shop/{shop}/account/data", s.handle(s.personalData))
+	mux.Handle("POST /shop/{shop}/account/erase", s.handle(s.eraseMyData))
 	mux.Handle("POST /shop/{shop}/account/support", s.handle(s.sendSupportMessage))
 	mux.Handle("GET /shop/{shop}/account/profile", s.handle(s.profilePage))
 	mux.Handle("POST /shop/{shop}/account/profile", s.handle(s.saveProfile))
@@ -54,6 +55,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Pages of the built-in LMS.
 	mux.Handle("GET /lms/password/{token}", s.handle(s.passwordPage))
 	mux.Handle("POST /lms/password/{token}", s.handle(s.setPassword))
+	mux.Handle("GET /lms/courses/{id}", s.handle(s.builtinCourse))
 
 	mux.Handle("/", s.handle(func(http.ResponseWriter, *http.Request) error { return errNotFound }))
 }

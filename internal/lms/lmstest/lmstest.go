@@ -17,6 +17,8 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,6 +98,8 @@ func Run(t *testing.T, h Harness) {
 		{"Enrol", testEnrol},
 		{"EnrolFromNow", testEnrolFromNow},
 		{"Unenrol", testUnenrol},
+		{"Enrolled", testEnrolled},
+		{"CourseURL", testCourseURL},
 		{"Roles", testRoles},
 		{"Groups", testGroups},
 		{"PermanentErrors", testPermanentErrors},
@@ -478,6 +482,44 @@ func testEnrolFromNow(t *testing.T, e Env) {
 	}
 	if !got.End.IsZero() || got.Suspended || got.Role != "student" {
 		t.Errorf("enrolment from now = %+v, want no end, active, student", got)
+	}
+}
+
+// testEnrolled: only an enrolment that lets its user in now counts.
+func testEnrolled(t *testing.T, e Env) {
+	u := newUser(t, e, "inside", "inside@example.com")
+	course := addCourse(t, e, "IN-1", "")
+	other := addCourse(t, e, "IN-2", "")
+	enrolled := func(when string, ref string, course int64, want bool) {
+		t.Helper()
+		got, err := e.Connector.Enrolled(ctx, ref, course)
+		if err != nil || got != want {
+			t.Errorf("%s: Enrolled(%s, %d) = %v, %v; want %v", when, ref, course, got, err, want)
+		}
+	}
+	enrolled("before enrolling", u.Ref, course, false)
+	in := lms.Enrolment{UserRef: u.Ref, CourseID: course, Role: "student"}
+	mustOK(t, "Enrol", e.Connector.Enrol(ctx, in))
+	enrolled("enrolled from now", u.Ref, course, true)
+	enrolled("in another course", u.Ref, other, false)
+	in.Suspended = true
+	mustOK(t, "Enrol suspended", e.Connector.Enrol(ctx, in))
+	enrolled("suspended enrolment", u.Ref, course, false)
+	in.Suspended, in.Start = false, t2027Jan
+	mustOK(t, "Enrol from 2027", e.Connector.Enrol(ctx, in))
+	enrolled("enrolment not started", u.Ref, course, false)
+	in.Start, in.End = time.Now().Add(-48*time.Hour).Truncate(time.Second), time.Now().Add(-24*time.Hour).Truncate(time.Second)
+	mustOK(t, "Enrol until yesterday", e.Connector.Enrol(ctx, in))
+	enrolled("enrolment ended", u.Ref, course, false)
+	enrolled("unknown user", "987654321", course, false)
+}
+
+// testCourseURL: each course has a page of its own.
+func testCourseURL(t *testing.T, e Env) {
+	a, b := addCourse(t, e, "URL-1", ""), addCourse(t, e, "URL-2", "")
+	ua, ub := e.Connector.CourseURL(a), e.Connector.CourseURL(b)
+	if ua == "" || ua == ub || !strings.Contains(ua, strconv.FormatInt(a, 10)) {
+		t.Errorf("CourseURL(%d) = %q, CourseURL(%d) = %q; want a page of each course, naming its ID", a, ua, b, ub)
 	}
 }
 

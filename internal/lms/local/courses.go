@@ -39,6 +39,12 @@ func (c *Connector) Course(ctx context.Context, ref lms.CourseRef) (*lms.Course,
 	return co, nil
 }
 
+// CourseURL returns the course's page in the shop's web pages (CoursePath),
+// under the base URL when one is set.
+func (c *Connector) CourseURL(courseID int64) string {
+	return strings.TrimSuffix(c.baseURL, "/") + CoursePath + strconv.FormatInt(courseID, 10)
+}
+
 // CreateCourse creates a course. With a template, the new course takes the
 // template's summary, and its category unless nc names one; the built-in
 // LMS has no course content to copy, so the course records which template

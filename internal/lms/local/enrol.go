@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -158,6 +159,23 @@ type EnrolmentInfo struct {
 // now: not suspended, started, not ended.
 func (e EnrolmentInfo) Active(now time.Time) bool {
 	return !e.Suspended && (e.Start.IsZero() || !now.Before(e.Start)) && (e.End.IsZero() || now.Before(e.End))
+}
+
+// Enrolled reports whether a user's enrolment in a course lets them in
+// now; an unknown user or course, or no enrolment, is false.
+func (c *Connector) Enrolled(ctx context.Context, userRef string, courseID int64) (bool, error) {
+	id, err := strconv.ParseInt(userRef, 10, 64)
+	if err != nil || id <= 0 {
+		return false, nil
+	}
+	e, err := c.store.LMSEnrolment(ctx, courseID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fail("enrolled", err)
+	}
+	return EnrolmentInfo{Start: e.Start, End: e.End, Suspended: e.Suspended}.Active(time.Now()), nil
 }
 
 // Enrolments returns a user's enrolments, by course short name, including

@@ -57,6 +57,11 @@ const DefaultPasswordLinkTTL = 7 * 24 * time.Hour
 // PasswordPath followed by its token.
 const PasswordPath = "/lms/password/"
 
+// CoursePath is where the web layer serves a course's page, the built-in
+// LMS's page for its learners; a course's page is CoursePath followed by
+// its ID.
+const CoursePath = "/lms/courses/"
+
 // MinPasswordLength is the shortest password SetPassword accepts, as for
 // back-office accounts.
 const MinPasswordLength = 8

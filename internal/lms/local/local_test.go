@@ -288,6 +288,18 @@ func TestPasswordLinks(t *testing.T) {
 	})
 }
 
+// TestCourseURL: a course's page is the built-in LMS's course page, under
+// the shop's address when the connector has it.
+func TestCourseURL(t *testing.T) {
+	st := testkit.NewStore(t)
+	if got := New(st, WithBaseURL("https://shop.example.com/")).CourseURL(42); got != "https://shop.example.com/lms/courses/42" {
+		t.Errorf("CourseURL = %q", got)
+	}
+	if got := New(st).CourseURL(42); got != CoursePath+"42" {
+		t.Errorf("without a base URL, CourseURL = %q; want a path", got)
+	}
+}
+
 func TestEnrolments(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, newStore func(testing.TB, ...testkit.Option) *store.Store) {
 		ctx := context.Background()

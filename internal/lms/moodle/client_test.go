@@ -796,6 +796,12 @@ func TestEveryMethodOn52(t *testing.T) {
 	must(conn.AddToGroup(ctx, co.ID, "G", u.Ref))
 	must(conn.AssignRole(ctx, lms.RoleAssignment{UserRef: u.Ref, Role: "student", Level: lms.ContextCourse, InstanceID: co.ID}))
 	must(conn.UnassignRole(ctx, lms.RoleAssignment{UserRef: u.Ref, Role: "student", Level: lms.ContextCourse, InstanceID: co.ID}))
+	if in, err := conn.Enrolled(ctx, u.Ref, co.ID); err != nil || !in {
+		t.Errorf("Enrolled = %v, %v; want true", in, err)
+	}
+	if got, want := conn.CourseURL(co.ID), srv.URL()+"/course/view.php?id="+itoa(co.ID); got != want {
+		t.Errorf("CourseURL = %q, want %q", got, want)
+	}
 	must(conn.Unenrol(ctx, u.Ref, co.ID))
 	for _, call := range srv.Calls() {
 		if call.Error != "" {

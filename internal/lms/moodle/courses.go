@@ -93,6 +93,12 @@ func (c *Client) Course(ctx context.Context, ref lms.CourseRef) (*lms.Course, er
 	return co, nil
 }
 
+// CourseURL returns the course's page on the site, where its enrolled
+// users enter it.
+func (c *Client) CourseURL(courseID int64) string {
+	return c.endpoint("course/view.php") + "?id=" + strconv.FormatInt(courseID, 10)
+}
+
 // CreateCourse creates a course (in Options.DefaultCategoryID when no
 // category is given), or, with a template, copies the template
 // (core_course_duplicate_course: content without users; in the template's

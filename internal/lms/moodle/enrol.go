@@ -263,6 +263,29 @@ func (c *Client) learnRoles(ctx context.Context, courseID int64) error {
 	return nil
 }
 
+// Enrolled reads the user's courses (core_enrol_get_users_courses), which
+// lists only the enrolments that let the user in now and nothing for a
+// user the site does not know (moodle_ws.md §4.11).
+func (c *Client) Enrolled(ctx context.Context, userRef string, courseID int64) (bool, error) {
+	const op = "core_enrol_get_users_courses"
+	uid, err := userID(op, userRef)
+	if err != nil {
+		return false, nil
+	}
+	var courses []struct {
+		ID int64 `json:"id"`
+	}
+	if err := c.callP(ctx, op, params{"userid": uid, "returnusercount": 0}, &courses); err != nil {
+		return false, err
+	}
+	for _, co := range courses {
+		if co.ID == courseID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // AddToGroup adds a user, who must be enrolled in the course, to the
 // course group with that name, creating the group when it is missing.
 // Adding a member again changes nothing.

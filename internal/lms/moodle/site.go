@@ -35,6 +35,7 @@ func RequiredFunctions() []Function {
 		{"core_role_assign_roles", "give roles in courses and categories"},
 		{"core_role_unassign_roles", "take roles back"},
 		{"core_enrol_get_enrolled_users", "learn role ids from course participants (Moodle has no function listing roles)"},
+		{"core_enrol_get_users_courses", "tell whether a customer is enrolled in the support course"},
 		{"core_group_get_course_groups", "find a course's groups"},
 		{"core_group_create_groups", "create a group"},
 		{"core_group_add_group_members", "put learners into groups"},

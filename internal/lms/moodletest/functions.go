@@ -177,6 +177,10 @@ func (s *Server) functions() map[string]function {
 				"options": defList(obj(map[string]*spec{"name": reqv(pAlphanumExt), "value": reqv(pRaw)}))},
 			run: enrolledUsers,
 		},
+		"core_enrol_get_users_courses": {
+			params: map[string]*spec{"userid": reqv(pInt), "returnusercount": defv(pBool, "1")},
+			run:    usersCourses,
+		},
 		"core_group_get_course_groups": {
 			params: map[string]*spec{"courseid": reqv(pInt)},
 			caps:   []string{"moodle/course:managegroups"},
@@ -1098,6 +1102,43 @@ func assignRoles(r *request, a map[string]any, list string, add bool) (any, *exc
 
 func (s *Server) activeEnrolment(e *enrolment, now int64) bool {
 	return !e.suspended && (e.timeStart == 0 || e.timeStart <= now) && (e.timeEnd == 0 || now < e.timeEnd)
+}
+
+// usersCourses lists the courses a user may enter now (moodle_ws.md
+// §4.11): active enrolments only, nothing for an unknown user, and the
+// courses whose participants the shop's user may not see are skipped.
+func usersCourses(r *request, a map[string]any) (any, *exception) {
+	s := r.s
+	uid := num(a, "userid")
+	out := []any{}
+	if s.users[uid] == nil || !s.can("moodle/course:viewparticipants") {
+		return out, nil
+	}
+	now := time.Now().Unix()
+	for _, c := range sortedCourses(s) {
+		e := s.enrolments[[2]int64{uid, c.ID}]
+		if e == nil || !s.activeEnrolment(e, now) {
+			continue
+		}
+		m := map[string]any{"id": c.ID, "shortname": r.format(c.Shortname), "fullname": r.format(c.Fullname),
+			"displayname": r.format(c.Fullname), "idnumber": c.IDNumber, "visible": boolInt(c.Visible), "summary": c.Summary,
+			"summaryformat": 1, "format": c.Format, "courseimage": "", "showgrades": true, "lang": c.Lang,
+			"enablecompletion": true, "completionhascriteria": false, "completionusertracked": true, "category": c.CategoryID,
+			"progress": nil, "completed": nil, "startdate": c.TimeCreated, "enddate": 0, "marker": 0, "lastaccess": nil,
+			"isfavourite": false, "hidden": false, "overviewfiles": []any{}, "showactivitydates": true,
+			"showcompletionconditions": true, "timemodified": c.TimeModified}
+		if flag(a, "returnusercount") {
+			n := 0
+			for k := range s.enrolments {
+				if k[1] == c.ID {
+					n++
+				}
+			}
+			m["enrolledusercount"] = n
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 func enrolledUsers(r *request, a map[string]any) (any, *exception) {

@@ -49,7 +49,8 @@
 //     core_role_unassign_roles (context level and instance id; contextid
 //     is not supported), core_enrol_get_enrolled_users (roles, groups,
 //     options userfields, onlyactive, onlysuspended, groupid, limitfrom,
-//     limitnumber), core_group_get_course_groups,
+//     limitnumber), core_enrol_get_users_courses (active enrolments
+//     only, [] for an unknown user), core_group_get_course_groups,
 //     core_group_create_groups, core_group_add_group_members (only
 //     enrolled users).
 //

@@ -8,6 +8,10 @@
 -- their trainings are over. Accounts the shop found in the LMS are never
 -- recorded, so never touched.
 -- user_ref: the account's id in the LMS, as text (customers.lms_user_ref).
+-- customer_id, role: whom it was made for: buyer (the customer's own
+-- account, suspended when they have their data erased) or learner (made
+-- for one of the customer's orders or seats); written once, when the
+-- account is created, and never changes meaning.
 -- active_since: when the account was created or last given something (a
 -- purchase, a seat): the grace period runs from the later of it and the
 -- end of the account's last product.
@@ -19,12 +23,15 @@
 
 CREATE TABLE shop_lms_accounts (
     user_ref     TEXT PRIMARY KEY CHECK (user_ref <> ''),
+    customer_id  BIGINT NULL REFERENCES customers (id) ON DELETE SET NULL,
+    role         TEXT NOT NULL DEFAULT 'learner' CHECK (role IN ('buyer', 'learner')),
     created_at   TIMESTAMPTZ NOT NULL,
     active_since TIMESTAMPTZ NOT NULL,
     suspended_at TIMESTAMPTZ NULL
 );
 
 CREATE INDEX shop_lms_accounts_active_since_idx ON shop_lms_accounts (active_since);
+CREATE INDEX shop_lms_accounts_customer_id_idx ON shop_lms_accounts (customer_id);
 
 -- The lifecycle pass finds instances by their dates: the states it moves
 -- (state, end_at), the enrolments ending soon and the products still
