@@ -100,6 +100,9 @@ type Connector interface {
 	// CreateCourse creates a course, copying the content of template when
 	// it is set.
 	CreateCourse(ctx context.Context, c NewCourse, template *CourseRef) (*Course, error)
+	// Category finds a course category by ID or IDNumber (the first one
+	// set), or ErrNoCategory.
+	Category(ctx context.Context, c CategoryRef) (*Category, error)
 	// CreateCategory creates a course category under parent (0: top).
 	CreateCategory(ctx context.Context, name, idnumber string, parent int64) (*Category, error)
 
@@ -164,6 +167,12 @@ type CourseRef struct {
 	ID        int64
 	IDNumber  string
 	Shortname string
+}
+
+// CategoryRef designates a course category by one of its identifiers.
+type CategoryRef struct {
+	ID       int64
+	IDNumber string
 }
 
 // NewCourse is a course to create.
@@ -242,5 +251,6 @@ var (
 	ErrBadCredentials = errors.New("lms: wrong login or password")
 	ErrNoUser         = errors.New("lms: no such user")
 	ErrNoCourse       = errors.New("lms: no such course")
+	ErrNoCategory     = errors.New("lms: no such category")
 	ErrUsernameTaken  = errors.New("lms: username taken")
 )
