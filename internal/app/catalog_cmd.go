@@ -10,6 +10,7 @@ import (
 
 	"courseshop/internal/catalogfile"
 	"courseshop/internal/config"
+	"courseshop/internal/production"
 )
 
 const catalogUsage = `usage:
@@ -86,7 +87,10 @@ func runCatalog(ctx context.Context, args []string, env Env, cfgEnv config.Env) 
 		return err
 	}
 	defer st.Close()
-	rep, err := catalogfile.Import(ctx, st, os.DirFS(filepath.Dir(file)), filepath.Base(file))
+	// The products' handlers and parameters are checked as production will
+	// read them: a product that could never be produced is not sold.
+	rep, err := catalogfile.Import(ctx, st, os.DirFS(filepath.Dir(file)), filepath.Base(file),
+		catalogfile.WithHandlers(production.NewRegistry()))
 	if verr, ok := errors.AsType[*catalogfile.ValidationError](err); ok {
 		verr.File = file // as the user wrote it
 		for _, line := range verr.Lines() {

@@ -73,6 +73,42 @@ func TestCatalogCommand(t *testing.T) {
 	}
 }
 
+// TestCatalogImportChecksHandlers: `catalog import` refuses a product
+// whose handler is unknown or whose parameters are wrong, saying which.
+func TestCatalogImportChecksHandlers(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "catalog.json")
+	product := func(code, handler, params string) string {
+		return `{"code": "` + code + `", "kind": "product", "status": "available", "audience": "everyone", "seat_mode": "none",
+		  "texts": {"en": {"name": "N"}}, "prices": {"EUR": [{"up_to": 0, "unit": "1"}]}, "handler": "` + handler + `", "handler_params": ` + params + `}`
+	}
+	data := `{"format": "courseshop-catalog", "version": 1, "catalogs": [{"code": "c", "name": "C", "products": [` +
+		product("OK", "assign_role", `{"role": "manager", "category_id": 2}`) + `,` +
+		product("TYPO", "enrol_one_cours", `{"course_idnumber": "x"}`) + `,` +
+		product("BAD", "create_category", `{"name": "Space", "parent_id": -1}`) + `]}]}`
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env, out, errb := testEnv([]string{"catalog", "import", file}, map[string]string{"COURSESHOP_DB": "sqlite:" + filepath.Join(dir, "shop.db")})
+	err := Run(context.Background(), env)
+	if err == nil || !strings.Contains(err.Error(), "2 problem(s)") {
+		t.Fatalf("err = %v, want 2 problems\n%s", err, errb)
+	}
+	var lines []string // the problems, among the log lines
+	for _, l := range strings.Split(errb.String(), "\n") {
+		if strings.HasPrefix(l, file+":") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], file+`: catalogs[c].products[TYPO].handler: unknown handler "enrol_one_cours"`) ||
+		!strings.HasPrefix(lines[1], file+": catalogs[c].products[BAD].handler_params: ") || !strings.Contains(lines[1], "parent_id -1") {
+		t.Errorf("stderr:\n%s", errb)
+	}
+	if out.Len() != 0 {
+		t.Errorf("stdout after a rejected import: %q", out)
+	}
+}
+
 func TestCatalogCommandUsage(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "shop.db")
 	for _, args := range [][]string{
