@@ -291,7 +291,7 @@ func TestLoadMoodleRoles(t *testing.T) {
 			t.Errorf("%q: err = %v", bad, err)
 		}
 	}
-	if _, _, err := Load("catalog", []string{"--moodle-roles", "customer=9"}, envOf(nil, nil), nil); err == nil {
-		t.Error("catalog accepted --moodle-roles")
+	if _, _, err := Load("migrate", []string{"--moodle-roles", "customer=9"}, envOf(nil, nil), nil); err == nil {
+		t.Error("migrate accepted --moodle-roles")
 	}
 }

@@ -31,7 +31,7 @@ const (
 func Options() []Option {
 	both := []string{cmdServe, cmdMigrate, cmdCatalog}
 	serve := []string{cmdServe}
-	moodle := []string{cmdServe, cmdLMS}
+	moodle := []string{cmdServe, cmdLMS, cmdCatalog} // catalog check looks products up in Moodle
 	return []Option{
 		{Name: "addr", Env: "COURSESHOP_ADDR", Default: "127.0.0.1:8080", Usage: "address the HTTP server listens on", Commands: serve},
 		{Name: "db", Env: "COURSESHOP_DB", Default: "sqlite:courseshop.db", Usage: "database: sqlite:PATH or postgres://user:pass@host:port/name", Secret: true, Commands: both},

@@ -120,6 +120,14 @@ type Connector interface {
 	AddToGroup(ctx context.Context, courseID int64, group, userRef string) error
 }
 
+// RoleChecker is implemented by connectors that may not know a role: it
+// says whether role (a shortname) can be given, in the course courseID
+// when it is not 0, without changing anything. A connector that does not
+// implement it takes any role.
+type RoleChecker interface {
+	CheckRole(ctx context.Context, role string, courseID int64) error
+}
+
 // Site describes a learning platform.
 type Site struct {
 	Name    string

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -371,5 +372,53 @@ func TestValidateRolesCoursesCategories(t *testing.T) {
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, production.ErrInvalidParams)) {
 			t.Errorf("%s %s: %v", tc.handler, tc.params, err)
 		}
+	}
+}
+
+// TestCheck: each handler's check finds what its parameters name in the
+// built-in LMS (which takes any role, so roles are not looked up), and
+// says what is missing.
+func TestCheck(t *testing.T) {
+	e := newEnv(t, testkit.NewStore)
+	cat, err := e.conn.CreateCategory(e.ctx, "Clients", "clients", 0)
+	must(t, err)
+	r := production.NewRegistry()
+	for _, tc := range []struct {
+		handler, params string
+		want            []string // What, then ": "+Problem when there is one
+	}{
+		{production.HandlerEnrolOneCourse, `{"course_shortname":"PM101"}`, []string{"course PM101 (Project management 101)"}},
+		{production.HandlerEnrolOneCourse, `{"course_idnumber":"nope"}`, []string{`course idnumber nope: lms: course: course idnumber "nope": lms: no such course`}},
+		{production.HandlerSeatPool, `{"course_idnumbers":["nope","gone"]}`, []string{
+			`course idnumber nope: lms: course: course idnumber "nope": lms: no such course`,
+			`course idnumber gone: lms: course: course idnumber "gone": lms: no such course`}},
+		{production.HandlerSession, `{"course_idnumber":"nope","start":"2027-01-01","end":"2027-01-02"}`, []string{
+			`course idnumber nope: lms: course: course idnumber "nope": lms: no such course`}},
+		{production.HandlerAssignRole, fmt.Sprintf(`{"role":"manager","category_id":%d}`, cat.ID), []string{fmt.Sprintf("category id %d (Clients)", cat.ID)}},
+		{production.HandlerAssignRole, `{"role":"manager","category_idnumber":"nope"}`, []string{`category idnumber nope: lms: category: category idnumber "nope": lms: no such category`}},
+		{production.HandlerCreateCourse, `{"template_shortname":"PM101","category_id":999,"fullname":"X"}`, []string{
+			"template PM101 (Project management 101)", "category id 999: lms: category: category 999: lms: no such category"}},
+		{production.HandlerCreateCategory, `{"name":"X"}`, []string{"top-level category, no role: nothing to look up"}},
+		{production.HandlerCreateCategory, fmt.Sprintf(`{"name":"X","parent_id":%d,"role":"manager"}`, cat.ID), []string{fmt.Sprintf("parent category id %d (Clients)", cat.ID)}},
+		{production.HandlerRegisteredProduct, `{}`, nil},
+	} {
+		fs, err := r.Check(e.ctx, e.conn, tc.handler, json.RawMessage(tc.params))
+		var got []string
+		for _, f := range fs {
+			s := f.What
+			if f.Problem != "" {
+				s += ": " + f.Problem
+			}
+			got = append(got, s)
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%s %s: %q, %v\nwant %q", tc.handler, tc.params, got, err, tc.want)
+		}
+	}
+	if _, err := r.Check(e.ctx, e.conn, production.HandlerAssignRole, json.RawMessage(`{}`)); !errors.Is(err, production.ErrInvalidParams) {
+		t.Errorf("Check of invalid parameters: %v", err)
+	}
+	if _, err := r.Check(e.ctx, e.conn, "nope", nil); !errors.Is(err, production.ErrUnknownHandler) {
+		t.Errorf("Check of an unknown handler: %v", err)
 	}
 }
