@@ -80,18 +80,16 @@ func (assignRole) Produce(ctx context.Context, t *Task) ([]*store.Instance, erro
 		level lms.ContextLevel
 		id    int64
 		where string // the context's name, for people
-		found bool
 		out   []*store.Instance
 	)
 	for _, r := range t.recipients(ctx) {
 		if t.Has(r.key) {
 			continue // produced by an earlier attempt
 		}
-		if !found {
+		if level == "" { // looked up once, and only when someone is left to produce
 			if level, id, where, err = roleContext(ctx, t.LMS, p); err != nil {
 				return nil, err
 			}
-			found = true
 		}
 		u, err := r.account()
 		if err != nil {
