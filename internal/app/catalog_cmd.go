@@ -4,34 +4,43 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"courseshop/internal/catalogfile"
 	"courseshop/internal/config"
+	"courseshop/internal/lms"
+	"courseshop/internal/lms/local"
+	"courseshop/internal/production"
+	"courseshop/internal/store"
 )
 
 const catalogUsage = `usage:
   courseshop catalog export --out DIR [flags]   write the catalogue to DIR/catalog.json and DIR/media/
   courseshop catalog import [flags] FILE        load a catalogue file (docs/catalog-format.md)
+  courseshop catalog check [flags]              look up in the LMS (Moodle when --moodle-url is set, else
+                                                the built-in one) what each product's handler names;
+                                                exits with 1 when anything is missing
 
 `
 
-// runCatalog runs `courseshop catalog export|import`.
+// runCatalog runs `courseshop catalog export|import|check`.
 func runCatalog(ctx context.Context, args []string, env Env, cfgEnv config.Env) error {
 	if len(args) == 0 {
-		return &UsageError{errors.New("catalog: want export or import (see courseshop catalog -h)")}
+		return &UsageError{errors.New("catalog: want export, import or check (see courseshop catalog -h)")}
 	}
 	sub, rest := args[0], args[1:]
 	switch sub {
-	case "export", "import":
+	case "export", "import", "check":
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, catalogUsage)
 		_, _, _ = config.Load("catalog", []string{"-h"}, cfgEnv, env.Stdout)
 		return nil
 	default:
-		return &UsageError{fmt.Errorf("catalog: unknown subcommand %q (want export or import)", sub)}
+		return &UsageError{fmt.Errorf("catalog: unknown subcommand %q (want export, import or check)", sub)}
 	}
 
 	// --out belongs to export only; config knows the options every command
@@ -58,8 +67,24 @@ func runCatalog(ctx context.Context, args []string, env Env, cfgEnv config.Env) 
 		return &UsageError{fmt.Errorf("catalog export: unexpected argument %q", pos[0])}
 	case sub == "import" && len(pos) != 1:
 		return &UsageError{fmt.Errorf("catalog import: want one FILE, got %d arguments", len(pos))}
+	case sub == "check" && len(pos) > 0:
+		return &UsageError{fmt.Errorf("catalog check: unexpected argument %q", pos[0])}
 	}
 	log := newLogger(cfg, env.Stderr)
+
+	if sub == "check" {
+		st, err := openStore(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		var conn lms.Connector = local.New(st)
+		name := "the built-in LMS"
+		if cfg.MoodleURL != nil {
+			conn, name = moodleClient(cfg), "Moodle at "+cfg.MoodleURL.String()
+		}
+		return catalogCheck(ctx, env.Stdout, st, conn, name)
+	}
 
 	if sub == "export" {
 		st, err := openStore(ctx, cfg, log)
@@ -86,7 +111,10 @@ func runCatalog(ctx context.Context, args []string, env Env, cfgEnv config.Env) 
 		return err
 	}
 	defer st.Close()
-	rep, err := catalogfile.Import(ctx, st, os.DirFS(filepath.Dir(file)), filepath.Base(file))
+	// The products' handlers and parameters are checked as production will
+	// read them: a product that could never be produced is not sold.
+	rep, err := catalogfile.Import(ctx, st, os.DirFS(filepath.Dir(file)), filepath.Base(file),
+		catalogfile.WithHandlers(production.NewRegistry()))
 	if verr, ok := errors.AsType[*catalogfile.ValidationError](err); ok {
 		verr.File = file // as the user wrote it
 		for _, line := range verr.Lines() {
@@ -98,6 +126,54 @@ func runCatalog(ctx context.Context, args []string, env Env, cfgEnv config.Env) 
 		return err
 	}
 	fmt.Fprint(env.Stdout, rep)
+	return nil
+}
+
+// catalogCheck runs the check of every product's handler against conn
+// and prints one line per finding; it fails when anything is wrong.
+func catalogCheck(ctx context.Context, out io.Writer, st *store.Store, conn lms.Connector, lmsName string) error {
+	cats, err := st.Catalogs(ctx)
+	if err != nil {
+		return err
+	}
+	reg := production.NewRegistry()
+	fmt.Fprintf(out, "Products checked against %s:\n", lmsName)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	checked, problems := 0, 0
+	for _, cat := range cats {
+		ps, err := st.Products(ctx, cat.ID)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if p.Handler == "" {
+				continue // nothing to produce
+			}
+			checked++
+			fs, err := reg.Check(ctx, conn, p.Handler, p.HandlerParams)
+			switch {
+			case err != nil:
+				fs = []production.Finding{{What: "parameters", Problem: err.Error()}}
+			case len(fs) == 0:
+				fs = []production.Finding{{What: "nothing to look up in the LMS"}}
+			}
+			for _, f := range fs {
+				status, text := "ok", f.What
+				if f.Problem != "" {
+					status, text = "PROBLEM", f.What+": "+f.Problem
+					problems++
+				}
+				fmt.Fprintf(tw, "  %s\t%s/%s\t%s\t%s\n", status, cat.Code, p.Code, p.Handler, text)
+			}
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if problems > 0 {
+		return fmt.Errorf("catalog check: %d problem(s) in the %d product(s) checked", problems, checked)
+	}
+	fmt.Fprintf(out, "%d product(s) checked, no problem\n", checked)
 	return nil
 }
 

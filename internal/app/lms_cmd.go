@@ -84,8 +84,13 @@ func runLMS(ctx context.Context, args []string, env Env, cfgEnv config.Env) erro
 			return fmt.Errorf("lms check: %w", err)
 		}
 	}
-	client := moodle.New(cfg.MoodleURL, cfg.MoodleToken, moodle.Options{})
-	return lmsCheck(ctx, env.Stdout, client, course, demo, coursesFile)
+	return lmsCheck(ctx, env.Stdout, moodleClient(cfg), course, demo, coursesFile)
+}
+
+// moodleClient returns the client of the configured Moodle site, with the
+// configured role ids.
+func moodleClient(cfg config.Config) *moodle.Client {
+	return moodle.New(cfg.MoodleURL, cfg.MoodleToken, moodle.Options{RoleIDs: cfg.MoodleRoles})
 }
 
 // cutBoolFlag removes --name or --name=BOOL (one or two dashes) from args,

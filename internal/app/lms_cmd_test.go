@@ -3,12 +3,18 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"courseshop/internal/config"
+	"courseshop/internal/lms"
+	"courseshop/internal/lms/moodle"
 	"courseshop/internal/lms/moodletest"
 )
 
@@ -236,5 +242,48 @@ func TestLMSCheckUsage(t *testing.T) {
 	env, out, _ = testEnv([]string{"help"}, nil)
 	if err := Run(context.Background(), env); err != nil || !strings.Contains(out.String(), "courseshop lms check") {
 		t.Errorf("help: %v\n%s", err, out)
+	}
+}
+
+// TestMoodleRolesConfig: COURSESHOP_MOODLE_ROLES reaches the Moodle client
+// that serve and lms check use, and its ids are used as given: a custom
+// role nobody holds yet works, and a configured id wins over the standard
+// id and over what the course's participants show.
+func TestMoodleRolesConfig(t *testing.T) {
+	ctx := context.Background()
+	srv := moodletest.New(moodletest.Options{})
+	t.Cleanup(srv.Close)
+	coach := srv.AddRole("coach", "Coach")
+	course := srv.AddCourse(moodletest.Course{Shortname: "C1", Fullname: "Course", Visible: true})
+	ann := srv.AddUser(moodletest.User{Username: "ann", Email: "ann@example.com", FirstName: "Ann", LastName: "Lee"})
+	bob := srv.AddUser(moodletest.User{Username: "bob", Email: "bob@example.com", FirstName: "Bob", LastName: "Ray"})
+	load := func(roles string) *moodle.Client {
+		t.Helper()
+		vars := map[string]string{"COURSESHOP_MOODLE_URL": srv.URL(), "COURSESHOP_MOODLE_TOKEN": srv.Token(), "COURSESHOP_MOODLE_ROLES": roles}
+		cfg, _, err := config.Load("serve", nil, config.Env{Getenv: func(k string) string { return vars[k] }, ReadFile: os.ReadFile}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return moodleClient(cfg)
+	}
+	ref := func(id int64) string { return strconv.FormatInt(id, 10) }
+
+	// Unconfigured, a custom role nobody holds cannot be given.
+	if err := load("").Enrol(ctx, lms.Enrolment{UserRef: ref(ann), CourseID: course, Role: "coach"}); err == nil {
+		t.Fatal("an unconfigured custom role was given")
+	}
+	// Bob is a teacher of the course: a client could learn "teacher" = 4.
+	if err := load("").Enrol(ctx, lms.Enrolment{UserRef: ref(bob), CourseID: course, Role: "teacher"}); err != nil {
+		t.Fatal(err)
+	}
+	// This site's "teacher" is configured as the supervisor role (10).
+	c := load(fmt.Sprintf("coach=%d, teacher=%d", coach, srv.RoleID("supervisor")))
+	for _, role := range []string{"coach", "teacher"} {
+		if err := c.Enrol(ctx, lms.Enrolment{UserRef: ref(ann), CourseID: course, Role: role}); err != nil {
+			t.Fatalf("enrol as %s: %v", role, err)
+		}
+	}
+	if e, ok := srv.Enrolment(ann, course); !ok || !slices.Equal(e.Roles, []string{"coach", "supervisor"}) {
+		t.Errorf("ann's roles %+v, want coach and the configured supervisor id", e.Roles)
 	}
 }

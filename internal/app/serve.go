@@ -17,7 +17,6 @@ import (
 	"courseshop/internal/i18n"
 	"courseshop/internal/lms"
 	"courseshop/internal/lms/local"
-	"courseshop/internal/lms/moodle"
 	"courseshop/internal/mail"
 	"courseshop/internal/metrics"
 	"courseshop/internal/order/orders"
@@ -73,7 +72,7 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	var conn lms.Connector = local.New(st, local.WithBaseURL(strings.TrimSuffix(baseURL.String(), "/")))
 	lmsName := "builtin"
 	if cfg.MoodleURL != nil {
-		conn, lmsName = moodle.New(cfg.MoodleURL, cfg.MoodleToken, moodle.Options{}), "moodle "+cfg.MoodleURL.String()
+		conn, lmsName = moodleClient(cfg), "moodle "+cfg.MoodleURL.String()
 	}
 	// Paid orders are produced (enrolments, licence keys) by the engine,
 	// from jobs written in the payment's transaction; it also runs the

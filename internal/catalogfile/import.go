@@ -2,6 +2,7 @@ package catalogfile
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -80,6 +81,29 @@ func (r *Report) String() string {
 	return b.String()
 }
 
+// Handlers knows the production handlers products may name and checks
+// their parameters: the production engine's registry is one. Import takes
+// it as an option (WithHandlers) so that this package does not depend on
+// production.
+type Handlers interface {
+	// Names returns the names of the handlers that exist.
+	Names() []string
+	// Validate checks the parameters of the handler called name; the
+	// error says what is wrong. An empty name needs no parameters.
+	Validate(name string, params json.RawMessage) error
+}
+
+// ImportOption changes what Import checks.
+type ImportOption func(*options)
+
+type options struct {
+	handlers Handlers
+}
+
+// WithHandlers makes Import refuse a product whose handler is not one of
+// h's or whose parameters h does not validate.
+func WithHandlers(h Handlers) ImportOption { return func(o *options) { o.handlers = h } }
+
 // Import reads the catalogue file name from fsys and loads it into st.
 // Media paths in the file are relative to its directory in fsys.
 //
@@ -89,8 +113,13 @@ func (r *Report) String() string {
 // included, in one transaction: objects are matched on their codes, only
 // those that differ from the database are written, and objects the file
 // does not mention are left alone, so importing the same file again
-// reports everything unchanged.
-func Import(ctx context.Context, st *store.Store, fsys fs.FS, name string) (*Report, error) {
+// reports everything unchanged. Without WithHandlers, the products'
+// handlers and their parameters are stored unchecked.
+func Import(ctx context.Context, st *store.Store, fsys fs.FS, name string, opts ...ImportOption) (*Report, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("catalogfile: %w", err)
@@ -110,7 +139,7 @@ func Import(ctx context.Context, st *store.Store, fsys fs.FS, name string) (*Rep
 		if err != nil {
 			return err
 		}
-		c := &checker{f: f, st: s, media: media, bad: parsed.bad}
+		c := &checker{f: f, st: s, media: media, bad: parsed.bad, handlers: o.handlers}
 		c.run()
 		if all := append(slices.Clip(parsed.probs), c.probs...); len(all) > 0 {
 			parsed.sortProblems(all)

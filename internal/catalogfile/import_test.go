@@ -163,7 +163,7 @@ func checkImported(t *testing.T, st *store.Store) {
 	if err != nil || m.ContentType != "application/pdf" {
 		t.Errorf("leaflet media: %+v, %v", m, err)
 	}
-	if got := string(pm.HandlerParams); got != `{"course_idnumber":"pm-101","role":"student","groups":["a","b"]}` {
+	if got := string(pm.HandlerParams); got != `{"course_idnumber":"pm-101","role":"student","group":"autumn","duration_days":30}` {
 		t.Errorf("handler params stored as %s, want compact and in the given order", got)
 	}
 	if len(pm.RequiredFields) != 4 || pm.RequiredFields[3].Options[0].Label["fr"] != "Débutant" {

@@ -2,6 +2,7 @@ package catalogfile
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -71,6 +72,8 @@ type checker struct {
 	media map[string]*mediaFile
 	bad   map[string]bool // paths with structural problems, already reported
 	probs []Problem
+
+	handlers Handlers // nil: handlers are not checked
 
 	fileCatalogs  map[string]*Catalog
 	productPaths  map[string]map[string]string // catalogue → product code → path
@@ -331,9 +334,27 @@ func (c *checker) checkProduct(at, catCode string, p *Product, ids map[string]in
 		c.add(at+".passcode_hash", "is not an argon2id hash as export writes it ($argon2id$v=19$m=…,t=…,p=…$salt$hash)")
 	}
 
+	c.checkHandler(at, p.Handler, q.HandlerParams)
+
 	c.checkMedia(at+".thumbnail", p.Thumbnail, false)
 	c.checkMedia(at+".picture", p.Picture, false)
 	c.checkMedia(at+".leaflet", p.Leaflet, true)
+}
+
+// checkHandler checks a product's production handler and its parameters
+// against c.handlers, when Import was given them.
+func (c *checker) checkHandler(at, handler string, params json.RawMessage) {
+	if c.handlers == nil || handler == "" {
+		return
+	}
+	names := c.handlers.Names()
+	if !slices.Contains(names, handler) {
+		c.add(at+".handler", fmt.Sprintf("unknown handler %q (want one of %s)", handler, strings.Join(names, ", ")))
+		return
+	}
+	if err := c.handlers.Validate(handler, params); err != nil {
+		c.add(at+".handler_params", err.Error())
+	}
 }
 
 // plausibleHash checks the shape of an argon2id PHC string without

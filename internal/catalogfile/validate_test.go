@@ -14,6 +14,7 @@ import (
 
 	"courseshop/internal/catalogfile"
 	"courseshop/internal/password"
+	"courseshop/internal/production"
 	"courseshop/internal/store"
 	"courseshop/internal/testkit"
 )
@@ -335,7 +336,7 @@ func TestSpecExample(t *testing.T) {
 		"catalog.json":     {Data: []byte(example)},
 		"media/pm-101.svg": {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)},
 	}
-	rep, err := catalogfile.Import(context.Background(), testkit.NewStore(t), fsys, "catalog.json")
+	rep, err := catalogfile.Import(context.Background(), testkit.NewStore(t), fsys, "catalog.json", catalogfile.WithHandlers(production.NewRegistry()))
 	if err != nil {
 		t.Fatalf("the documented example does not import:\n%v", err)
 	}

@@ -46,6 +46,9 @@ type Config struct {
 	// AccountGraceDays is how many days after their last product ended
 	// the LMS accounts the shop created are suspended (rule C8).
 	AccountGraceDays int
+	// MoodleRoles maps role shortnames to the Moodle site's role ids, for
+	// the roles the shop cannot learn; nil when none is configured.
+	MoodleRoles map[string]int64
 }
 
 // SMTPServer is the mail server named by --smtp-url, with its defaults
@@ -321,6 +324,13 @@ func build(values map[string]*value) (Config, error) {
 		}
 		c.MoodleToken = s
 	}
+	if s, ok := get("moodle-roles"); ok && s != "" {
+		roles, err := parseRoleIDs(s)
+		if err != nil {
+			bad("moodle-roles", err.Error())
+		}
+		c.MoodleRoles = roles
+	}
 	if s, ok := get("moodle-url"); ok && (s == "") != (c.MoodleToken == "") {
 		errs = append(errs, "COURSESHOP_MOODLE_URL and COURSESHOP_MOODLE_TOKEN must be set together")
 	}
@@ -330,6 +340,24 @@ func build(values map[string]*value) (Config, error) {
 		return Config{}, errors.New(strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// parseRoleIDs reads "shortname=id,shortname=id".
+func parseRoleIDs(s string) (map[string]int64, error) {
+	roles := map[string]int64{}
+	for item := range strings.SplitSeq(s, ",") {
+		name, num, ok := strings.Cut(strings.TrimSpace(item), "=")
+		name = strings.TrimSpace(name)
+		id, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+		switch {
+		case !ok || name == "" || strings.ContainsAny(name, " \t:") || err != nil || id <= 0:
+			return nil, fmt.Errorf("want shortname=id pairs separated by commas, e.g. customer=9,supervisor=10 (got %q)", strings.TrimSpace(item))
+		case roles[name] != 0:
+			return nil, fmt.Errorf("role %s is given twice", name)
+		}
+		roles[name] = id
+	}
+	return roles, nil
 }
 
 func secret(name string) bool {

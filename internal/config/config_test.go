@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -288,5 +289,24 @@ func TestLoadMoodle(t *testing.T) {
 	// Only serve and lms take them.
 	if _, _, err := Load("migrate", []string{"--moodle-url", "https://lms.example.com"}, envOf(nil, nil), nil); err == nil {
 		t.Error("migrate accepted --moodle-url")
+	}
+}
+
+func TestLoadMoodleRoles(t *testing.T) {
+	c, _, err := Load("lms", nil, envOf(map[string]string{"COURSESHOP_MOODLE_ROLES": " customer=9, supervisor = 10 "}, nil), nil)
+	if err != nil || !maps.Equal(c.MoodleRoles, map[string]int64{"customer": 9, "supervisor": 10}) {
+		t.Errorf("MoodleRoles = %v, %v", c.MoodleRoles, err)
+	}
+	if c, _, err := Load("serve", nil, envOf(nil, nil), nil); err != nil || c.MoodleRoles != nil {
+		t.Errorf("default MoodleRoles = %v, %v", c.MoodleRoles, err)
+	}
+	for _, bad := range []string{"customer", "customer=", "customer=0", "customer=-1", "customer=x", "=9", "my role=9", "a:b=9", "customer=9,,", "customer=9,customer=10"} {
+		_, _, err := Load("serve", []string{"--moodle-roles", bad}, envOf(nil, nil), nil)
+		if err == nil || !strings.Contains(err.Error(), "invalid --moodle-roles") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+	if _, _, err := Load("migrate", []string{"--moodle-roles", "customer=9"}, envOf(nil, nil), nil); err == nil {
+		t.Error("migrate accepted --moodle-roles")
 	}
 }

@@ -31,7 +31,7 @@ const (
 func Options() []Option {
 	both := []string{cmdServe, cmdMigrate, cmdCatalog}
 	serve := []string{cmdServe}
-	moodle := []string{cmdServe, cmdLMS}
+	moodle := []string{cmdServe, cmdLMS, cmdCatalog} // catalog check looks products up in Moodle
 	return []Option{
 		{Name: "addr", Env: "COURSESHOP_ADDR", Default: "127.0.0.1:8080", Usage: "address the HTTP server listens on", Commands: serve},
 		{Name: "db", Env: "COURSESHOP_DB", Default: "sqlite:courseshop.db", Usage: "database: sqlite:PATH or postgres://user:pass@host:port/name", Secret: true, Commands: both},
@@ -54,6 +54,7 @@ func Options() []Option {
 		{Name: "sales-email", Env: "COURSESHOP_SALES_EMAIL", Usage: "address told of every new order (none when empty)", Commands: serve},
 		{Name: "moodle-url", Env: "COURSESHOP_MOODLE_URL", Usage: "address of the Moodle site (its wwwroot, e.g. https://lms.example.com); set with --moodle-token", Commands: moodle},
 		{Name: "moodle-token", Env: "COURSESHOP_MOODLE_TOKEN", Usage: "web-service token of the shop's Moodle user (prefer the _FILE variable)", Secret: true, Commands: moodle},
+		{Name: "moodle-roles", Env: "COURSESHOP_MOODLE_ROLES", Usage: "ids of Moodle roles by shortname, e.g. customer=9,supervisor=10: the custom roles the shop gives (Moodle cannot list them); they take precedence over what the shop learns", Commands: moodle},
 	}
 }
 

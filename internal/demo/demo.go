@@ -14,6 +14,7 @@ import (
 	"courseshop/internal/catalogfile"
 	"courseshop/internal/lms"
 	"courseshop/internal/password"
+	"courseshop/internal/production"
 	"courseshop/internal/store"
 )
 
@@ -48,7 +49,7 @@ func Load(ctx context.Context, st *store.Store) (bool, error) {
 		if err != nil || n > 0 {
 			return err
 		}
-		if _, err := catalogfile.Import(ctx, tx, files, "catalog.json"); err != nil {
+		if _, err := catalogfile.Import(ctx, tx, files, "catalog.json", catalogfile.WithHandlers(production.NewRegistry())); err != nil {
 			return err
 		}
 		if err := loadCourses(ctx, tx); err != nil {

@@ -104,6 +104,9 @@ type Connector interface {
 	// CreateCourse creates a course, copying the content of template when
 	// it is set.
 	CreateCourse(ctx context.Context, c NewCourse, template *CourseRef) (*Course, error)
+	// Category finds a course category by ID or IDNumber (the first one
+	// set), or ErrNoCategory.
+	Category(ctx context.Context, c CategoryRef) (*Category, error)
 	// CreateCategory creates a course category under parent (0: top).
 	CreateCategory(ctx context.Context, name, idnumber string, parent int64) (*Category, error)
 	// CourseURL returns the address of a course's page for its learners
@@ -127,6 +130,14 @@ type Connector interface {
 	// Moodle calls an active enrolment). A user or a course the platform
 	// does not know is not enrolled.
 	Enrolled(ctx context.Context, userRef string, courseID int64) (bool, error)
+}
+
+// RoleChecker is implemented by connectors that may not know a role: it
+// says whether role (a shortname) can be given, in the course courseID
+// when it is not 0, without changing anything. A connector that does not
+// implement it takes any role.
+type RoleChecker interface {
+	CheckRole(ctx context.Context, role string, courseID int64) error
 }
 
 // Site describes a learning platform.
@@ -176,6 +187,12 @@ type CourseRef struct {
 	ID        int64
 	IDNumber  string
 	Shortname string
+}
+
+// CategoryRef designates a course category by one of its identifiers.
+type CategoryRef struct {
+	ID       int64
+	IDNumber string
 }
 
 // NewCourse is a course to create.
@@ -254,5 +271,6 @@ var (
 	ErrBadCredentials = errors.New("lms: wrong login or password")
 	ErrNoUser         = errors.New("lms: no such user")
 	ErrNoCourse       = errors.New("lms: no such course")
+	ErrNoCategory     = errors.New("lms: no such category")
 	ErrUsernameTaken  = errors.New("lms: username taken")
 )

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"courseshop/internal/lms"
@@ -58,6 +59,9 @@ func NewRegistry() *Registry {
 	r.Register(HandlerSeatPool, seatPool{})
 	r.Register(HandlerSession, session{})
 	r.Register(HandlerExtendEnrolment, extendEnrolment{})
+	r.Register(HandlerAssignRole, assignRole{})
+	r.Register(HandlerCreateCourse, createCourse{})
+	r.Register(HandlerCreateCategory, createCategory{})
 	return r
 }
 
@@ -171,6 +175,28 @@ func (t *Task) Account(ctx context.Context, p order.Participant) (*lms.User, err
 	return u, nil
 }
 
+// recipient is someone a handler grants something to: the buyer (unit key
+// "buyer") or the n-th participant of the line ("p<n>"), whose account is
+// found or created only when needed.
+type recipient struct {
+	key     string
+	account func() (*lms.User, error)
+}
+
+// recipients returns the participants the line names, or, when it names
+// none, the buyer.
+func (t *Task) recipients(ctx context.Context) []recipient {
+	ps := t.Participants()
+	if len(ps) == 0 {
+		return []recipient{{"buyer", func() (*lms.User, error) { return t.Buyer, nil }}}
+	}
+	out := make([]recipient, 0, len(ps))
+	for i, p := range ps {
+		out = append(out, recipient{"p" + strconv.Itoa(i+1), func() (*lms.User, error) { return t.Account(ctx, p) }})
+	}
+	return out
+}
+
 // Note adds a remark to the attempt's timeline entry.
 func (t *Task) Note(format string, args ...any) {
 	t.notes = append(t.notes, fmt.Sprintf(format, args...))
@@ -206,14 +232,14 @@ func permanent(err error) error {
 }
 
 // isPermanent classifies a failure: the LMS says whether trying again may
-// help; missing courses or users, bad parameters and unknown handlers do
+// help; missing courses, categories or users, bad parameters and unknown handlers do
 // not go away by themselves; anything else (the database, the network)
 // is worth another try.
 func isPermanent(err error) bool {
 	var le *lms.Error
 	switch {
 	case errors.Is(err, ErrPermanent), errors.Is(err, ErrInvalidParams), errors.Is(err, ErrUnknownHandler),
-		errors.Is(err, lms.ErrNoCourse), errors.Is(err, lms.ErrNoUser):
+		errors.Is(err, lms.ErrNoCourse), errors.Is(err, lms.ErrNoCategory), errors.Is(err, lms.ErrNoUser):
 		return true
 	case errors.As(err, &le):
 		return !le.Retryable

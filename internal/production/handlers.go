@@ -19,6 +19,9 @@ const (
 	HandlerRegisteredProduct = "registered_product"
 	HandlerSeatPool          = "seat_pool"
 	HandlerSession           = "session"
+	HandlerAssignRole        = "assign_role"
+	HandlerCreateCourse      = "create_course"
+	HandlerCreateCategory    = "create_category"
 )
 
 // decodeParams reads a handler's parameters strictly: an unknown key is a
@@ -129,17 +132,10 @@ func parseEnrolParams(raw json.RawMessage) (enrolParams, error) {
 	if err := decodeParams(raw, &p); err != nil {
 		return p, err
 	}
-	n := 0
-	for _, set := range []bool{p.CourseIDNumber != "", p.CourseShortname != "", p.CourseID != 0} {
-		if set {
-			n++
-		}
-	}
-	if n != 1 {
-		return p, fmt.Errorf("%w: name the course by exactly one of course_idnumber, course_shortname, course_id", ErrInvalidParams)
-	}
-	if p.CourseID < 0 {
-		return p, fmt.Errorf("%w: course_id %d", ErrInvalidParams, p.CourseID)
+	if set, err := checkCourseRef("course", p.course()); err != nil {
+		return p, err
+	} else if !set {
+		return p, fmt.Errorf("%w: name the course by one of course_idnumber, course_shortname, course_id", ErrInvalidParams)
 	}
 	if p.Role == "" {
 		p.Role = "student"
@@ -163,21 +159,9 @@ func (enrolOneCourse) Produce(ctx context.Context, t *Task) ([]*store.Instance, 
 	if err != nil {
 		return nil, permanent(err)
 	}
-	type learner struct {
-		key string
-		get func() (*lms.User, error)
-	}
-	var learners []learner
-	if ps := t.Participants(); len(ps) > 0 {
-		for i, pt := range ps {
-			learners = append(learners, learner{"p" + strconv.Itoa(i+1), func() (*lms.User, error) { return t.Account(ctx, pt) }})
-		}
-	} else {
-		learners = append(learners, learner{"buyer", func() (*lms.User, error) { return t.Buyer, nil }})
-	}
 	var course *lms.Course
 	var out []*store.Instance
-	for _, l := range learners {
+	for _, l := range t.recipients(ctx) {
 		if t.Has(l.key) {
 			continue // produced by an earlier attempt
 		}
@@ -186,7 +170,7 @@ func (enrolOneCourse) Produce(ctx context.Context, t *Task) ([]*store.Instance, 
 				return nil, fmt.Errorf("course %s: %w", describeCourse(p.course()), err)
 			}
 		}
-		u, err := l.get()
+		u, err := l.account()
 		if err != nil {
 			return nil, err
 		}
@@ -225,6 +209,34 @@ func setEnrolment(in *store.Instance, course *lms.Course, u *lms.User, role stri
 	in.Data["role"] = role
 	in.Data["user"] = u.Ref
 	in.Data[dataLearner] = strings.TrimSpace(u.FirstName + " " + u.LastName)
+}
+
+// checkCourseRef checks that at most one identifier of a course is set
+// (the parameters prefix_idnumber, prefix_shortname, prefix_id) and says
+// whether one is.
+func checkCourseRef(prefix string, c lms.CourseRef) (bool, error) {
+	n := 0
+	for _, set := range []bool{c.IDNumber != "", c.Shortname != "", c.ID != 0} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return true, fmt.Errorf("%w: name the %s by only one of %s_idnumber, %s_shortname, %s_id", ErrInvalidParams, prefix, prefix, prefix, prefix)
+	}
+	if c.ID < 0 {
+		return true, fmt.Errorf("%w: %s_id %d", ErrInvalidParams, prefix, c.ID)
+	}
+	return n == 1, nil
+}
+
+// checkRole checks a role shortname parameter. A colon is refused too:
+// role instances keep the role inside a colon-separated reference.
+func checkRole(name, role string) error {
+	if role == "" || role != strings.TrimSpace(role) || strings.ContainsAny(role, " \t\n,:") {
+		return fmt.Errorf("%w: %s %q is not a role shortname", ErrInvalidParams, name, role)
+	}
+	return nil
 }
 
 func describeCourse(c lms.CourseRef) string {

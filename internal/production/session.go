@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"courseshop/internal/lms"
@@ -62,27 +61,16 @@ func (session) Produce(ctx context.Context, t *Task) ([]*store.Instance, error) 
 	}
 	start, end := p.period().at(t.Base)
 	const role = "student"
-	type learner struct {
-		key string
-		get func() (*lms.User, error)
-	}
-	var learners []learner
-	buyerLearns := false
-	if ps := t.Participants(); len(ps) > 0 {
-		for i, pt := range ps {
-			learners = append(learners, learner{"p" + strconv.Itoa(i+1), func() (*lms.User, error) { return t.Account(ctx, pt) }})
-			buyerLearns = buyerLearns || strings.EqualFold(strings.TrimSpace(pt.Email), strings.TrimSpace(t.Buyer.Email))
-		}
-	} else {
-		learners = append(learners, learner{"buyer", func() (*lms.User, error) { return t.Buyer, nil }})
-		buyerLearns = true
+	buyerLearns := len(t.Participants()) == 0
+	for _, pt := range t.Participants() {
+		buyerLearns = buyerLearns || strings.EqualFold(strings.TrimSpace(pt.Email), strings.TrimSpace(t.Buyer.Email))
 	}
 	var out []*store.Instance
-	for _, l := range learners {
+	for _, l := range t.recipients(ctx) {
 		if t.Has(l.key) {
 			continue // produced by an earlier attempt
 		}
-		u, err := l.get()
+		u, err := l.account()
 		if err != nil {
 			return nil, err
 		}

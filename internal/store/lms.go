@@ -118,14 +118,27 @@ func (s *Store) CreateLMSCategory(ctx context.Context, c *lms.Category) error {
 
 // LMSCategoryByID returns a course category of the built-in LMS.
 func (s *Store) LMSCategoryByID(ctx context.Context, id int64) (*lms.Category, error) {
+	return s.lmsCategory(ctx, "id", id, "LMS category "+strconv.FormatInt(id, 10))
+}
+
+// LMSCategoryByIDNumber returns the built-in LMS's category with that ID
+// number. An empty ID number finds nothing: categories without one have
+// none.
+func (s *Store) LMSCategoryByIDNumber(ctx context.Context, idnumber string) (*lms.Category, error) {
+	return s.lmsCategory(ctx, "idnumber", idnumber, "LMS category idnumber "+idnumber)
+}
+
+// lmsCategory reads the category whose column (a constant of the caller)
+// has value.
+func (s *Store) lmsCategory(ctx context.Context, column string, value any, what string) (*lms.Category, error) {
 	var c lms.Category
 	var parent sql.NullInt64
 	var idnumber sql.NullString
 	err := s.r().QueryRowContext(ctx,
-		`SELECT id, parent_id, name, idnumber, created_at, updated_at FROM lms_categories WHERE id = $1`, id).
+		`SELECT id, parent_id, name, idnumber, created_at, updated_at FROM lms_categories WHERE `+column+` = $1`, value).
 		Scan(&c.ID, &parent, &c.Name, &idnumber, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
-		return nil, mapErr(err, "LMS category "+strconv.FormatInt(id, 10))
+		return nil, mapErr(err, what)
 	}
 	c.ParentID, c.IDNumber = parent.Int64, idnumber.String
 	return &c, nil

@@ -95,6 +95,7 @@ func Run(t *testing.T, h Harness) {
 		{"CreateCourse", testCreateCourse},
 		{"CreateCourseFromTemplate", testCreateCourseFromTemplate},
 		{"CreateCategory", testCreateCategory},
+		{"CategoryLookup", testCategoryLookup},
 		{"Enrol", testEnrol},
 		{"EnrolFromNow", testEnrolFromNow},
 		{"Unenrol", testUnenrol},
@@ -419,6 +420,29 @@ func testCreateCategory(t *testing.T, e Env) {
 	permanent(t, "CreateCategory with a taken ID number", err, nil)
 	_, err = e.Connector.CreateCategory(ctx, "Orphan", "", sub.ID+1000)
 	permanent(t, "CreateCategory under a missing parent", err, nil)
+}
+
+// testCategoryLookup: a category is found by ID or ID number, the way
+// production finds again a category an interrupted attempt created.
+func testCategoryLookup(t *testing.T, e Env) {
+	top, err := e.Connector.CreateCategory(ctx, "Clients", "clients", 0)
+	mustOK(t, "CreateCategory", err)
+	sub, err := e.Connector.CreateCategory(ctx, "ACME & Co", "acme", top.ID)
+	mustOK(t, "CreateCategory(sub)", err)
+	for _, ref := range []lms.CategoryRef{{ID: sub.ID}, {IDNumber: "acme"}, {ID: sub.ID, IDNumber: "clients"}} {
+		c, err := e.Connector.Category(ctx, ref)
+		if err != nil {
+			t.Errorf("Category(%+v): %v", ref, err)
+			continue
+		}
+		if c.ID != sub.ID || c.ParentID != top.ID || c.Name != "ACME & Co" || c.IDNumber != "acme" {
+			t.Errorf("Category(%+v) = %+v, want %+v", ref, c, sub)
+		}
+	}
+	for _, ref := range []lms.CategoryRef{{ID: sub.ID + 1000}, {IDNumber: "nope"}, {}} {
+		_, err := e.Connector.Category(ctx, ref)
+		permanent(t, "Category of a missing category", err, lms.ErrNoCategory)
+	}
 }
 
 // enrolment reads an enrolment and fails the test when there is none.

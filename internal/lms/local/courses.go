@@ -88,6 +88,32 @@ func (c *Connector) CreateCourse(ctx context.Context, nc lms.NewCourse, template
 	return co, nil
 }
 
+// Category finds a course category by ID or IDNumber, whichever is set
+// first, or fails with ErrNoCategory.
+func (c *Connector) Category(ctx context.Context, ref lms.CategoryRef) (*lms.Category, error) {
+	const op = "category"
+	var cat *lms.Category
+	var err error
+	var what string
+	switch {
+	case ref.ID != 0:
+		cat, err = c.store.LMSCategoryByID(ctx, ref.ID)
+		what = strconv.FormatInt(ref.ID, 10)
+	case ref.IDNumber != "":
+		cat, err = c.store.LMSCategoryByIDNumber(ctx, ref.IDNumber)
+		what = "idnumber " + strconv.Quote(ref.IDNumber)
+	default:
+		return nil, noCategory(op, "(no identifier given)")
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, noCategory(op, what)
+	}
+	if err != nil {
+		return nil, fail(op, err)
+	}
+	return cat, nil
+}
+
 // CreateCategory creates a course category under parent (0: at the top).
 // A missing parent or a taken ID number fails with ErrInvalid.
 func (c *Connector) CreateCategory(ctx context.Context, name, idnumber string, parent int64) (*lms.Category, error) {

@@ -130,6 +130,11 @@ func noCourse(op, what string) error {
 	return &lms.Error{Op: op, Message: "course " + what, Err: lms.ErrNoCourse}
 }
 
+// noCategory is the failure of op for a category that does not exist.
+func noCategory(op, what string) error {
+	return &lms.Error{Op: op, Message: "category " + what, Err: lms.ErrNoCategory}
+}
+
 // user returns the account ref names, or a permanent ErrNoUser.
 func (c *Connector) user(ctx context.Context, op, ref string) (*store.LMSUser, error) {
 	id, err := strconv.ParseInt(ref, 10, 64)

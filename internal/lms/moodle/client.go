@@ -79,7 +79,10 @@ type Client struct {
 	configured map[string]bool  // roles of Options.RoleIDs, which learning never overrides
 }
 
-var _ lms.Connector = (*Client)(nil)
+var (
+	_ lms.Connector   = (*Client)(nil)
+	_ lms.RoleChecker = (*Client)(nil)
+)
 
 // maxBody bounds the answers read: a listing of every course of a large
 // site stays well below it.

@@ -395,6 +395,16 @@ func TestCourses(t *testing.T) {
 	if err != nil || len(found) != 1 || found[0].ID != sub.ID || found[0].ParentID != top.ID {
 		t.Errorf("Categories = %+v, %v", found, err)
 	}
+	if got, err := c.Category(ctx, lms.CategoryRef{IDNumber: "agile"}); err != nil || got.ID != top.ID || got.Name != "Agile methods" {
+		t.Errorf("Category(idnumber agile) = %+v, %v", got, err)
+	}
+	// Searching on idnumber needs moodle/category:manage: Moodle refuses
+	// rather than finding nothing, and so must the connector.
+	srv.DenyCapability("moodle/category:manage")
+	_, err = c.Category(ctx, lms.CategoryRef{IDNumber: "agile"})
+	if wantCode(t, err, "criteriaerror", false); errors.Is(err, lms.ErrNoCategory) {
+		t.Errorf("a refused search reads as a missing category: %v", err)
+	}
 	noRejectedKeys(t, srv)
 }
 

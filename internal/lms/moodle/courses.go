@@ -269,11 +269,36 @@ func (c *Client) CreateCategory(ctx context.Context, name, idnumber string, pare
 	return &lms.Category{ID: created[0].ID, ParentID: parent, Name: name, IDNumber: idnumber}, nil
 }
 
+// Category finds a course category by ID or IDNumber (the first one set),
+// through core_course_get_categories; searching on idnumber needs
+// moodle/category:manage, which creating categories needs too.
+func (c *Client) Category(ctx context.Context, ref lms.CategoryRef) (*lms.Category, error) {
+	const op = "core_course_get_categories"
+	var key, value string
+	switch {
+	case ref.ID > 0:
+		key, value = "id", strconv.FormatInt(ref.ID, 10)
+	case ref.IDNumber != "":
+		key, value = "idnumber", ref.IDNumber
+	default:
+		return nil, fail(op, "", "no category given", false, lms.ErrNoCategory)
+	}
+	cats, err := c.Categories(ctx, key, value)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(cats) == 0:
+		return nil, fail(op, "", "no Moodle category with "+key+" "+strconv.Quote(value), false, lms.ErrNoCategory)
+	case len(cats) > 1:
+		return nil, fail(op, "duplicateidnumber", strconv.Itoa(len(cats))+" Moodle categories have "+key+" "+strconv.Quote(value), false, nil)
+	}
+	return cats[0], nil
+}
+
 // Categories returns the categories whose key (Moodle's search keys: id,
 // name, parent, idnumber…) has that value, without their subcategories;
-// every category when key is empty.
-// It calls core_course_get_categories, which the shop only needs for
-// `courseshop lms check --create-demo-courses`.
+// every category when key is empty. Names come as stored
+// (moodlewssettingraw), not run through format_string.
 func (c *Client) Categories(ctx context.Context, key, value string) ([]*lms.Category, error) {
 	const op = "core_course_get_categories"
 	var r []struct {
@@ -287,7 +312,12 @@ func (c *Client) Categories(ctx context.Context, key, value string) ([]*lms.Cate
 	if key != "" {
 		p["criteria"] = []params{{"key": key, "value": value}}
 	}
-	if err := c.callP(ctx, op, p, &r); err != nil {
+	args, err := encode(p)
+	if err != nil {
+		return nil, fail(op, "", "", false, err)
+	}
+	args.Set("moodlewssettingraw", "1")
+	if err := c.call(ctx, op, args, &r); err != nil {
 		return nil, err
 	}
 	out := make([]*lms.Category, 0, len(r))

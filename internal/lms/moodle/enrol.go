@@ -232,6 +232,14 @@ func (c *Client) roleID(ctx context.Context, op, shortname string, courseID int6
 	return 0, fail(op, "unknownrole", msg, false, nil)
 }
 
+// CheckRole says whether the client can tell the id of role (configured,
+// learnt from the participants of courseID when not 0, or a standard
+// role's), as enrolling or assigning it will need.
+func (c *Client) CheckRole(ctx context.Context, role string, courseID int64) error {
+	_, err := c.roleID(ctx, "roles", role, courseID)
+	return err
+}
+
 func (c *Client) knownRole(shortname string) (int64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -30,6 +30,7 @@ func RequiredFunctions() []Function {
 		{"core_course_duplicate_course", "create a course from a template course"},
 		{"core_course_update_courses", "give a course copied from a template its idnumber"},
 		{"core_course_create_categories", "create course categories"},
+		{"core_course_get_categories", "find a category again by its idnumber (products that create categories)"},
 		{"enrol_manual_enrol_users", "enrol for a period, extend, suspend"},
 		{"enrol_manual_unenrol_users", "unenrol"},
 		{"core_role_assign_roles", "give roles in courses and categories"},

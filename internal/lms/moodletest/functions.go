@@ -919,6 +919,11 @@ func getCategories(r *request, a map[string]any) (any, *exception) {
 			case "parent":
 				ok = ok && strconv.FormatInt(c.Parent, 10) == v
 			case "idnumber":
+				if !s.can("moodle/category:manage") {
+					// Saying "none found" would mislead: Moodle refuses.
+					return nil, &exception{"moodle_exception", "criteriaerror", "Missing or wrong permission for the criteria.",
+						`You don't have the permissions to search on the "idnumber" field.`}
+				}
 				ok = ok && c.IDNumber == v
 			case "visible":
 				ok = ok && v == "1"

@@ -40,7 +40,8 @@
 //     core_course_get_courses_by_field (idnumber only with
 //     moodle/course:update), core_course_create_courses,
 //     core_course_update_courses, core_course_duplicate_course,
-//     core_course_create_categories, core_course_get_categories,
+//     core_course_create_categories, core_course_get_categories (the
+//     idnumber criterion only with moodle/category:manage),
 //     enrol_manual_enrol_users (upsert, omitted times meaning 0,
 //     wsusercannotassign for roles the shop may not assign, wsnoinstance
 //     for the front page or a course without manual enrolment),
