@@ -79,3 +79,14 @@ func Verify(plain, hash string) (bool, error) {
 	got := argon2.IDKey([]byte(plain), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
+
+// decoyHash is a valid argon2id hash, with Default parameters, of nothing
+// anyone types.
+const decoyHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0yLJpQJwYVfbjMf3XoV0nU2HUVXhpY2yWQ8R7xCM0lE"
+
+// Decoy spends the time a verification of plain takes and matches nothing.
+// Sign-in calls it when the login is unknown, so that response times do not
+// tell which logins exist.
+func Decoy(plain string) {
+	_, _ = Verify(plain, decoyHash)
+}

@@ -44,3 +44,14 @@ func BenchmarkHashDefault(b *testing.B) {
 		}
 	}
 }
+
+// TestDecoyHash proves the decoy does the work of a real verification: a
+// malformed decoy hash would return at once and time unknown logins apart.
+func TestDecoyHash(t *testing.T) {
+	if ok, err := Verify("", decoyHash); ok || err != nil {
+		t.Errorf("Verify(decoyHash) = %v, %v; want false, nil", ok, err)
+	}
+	if !strings.HasPrefix(decoyHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("decoy hash does not use Default parameters: %s", decoyHash)
+	}
+}

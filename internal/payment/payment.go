@@ -163,6 +163,11 @@ func (r *Registry) Offered(ctx ModeContext) []Mode {
 	if ctx.SignedIn {
 		names = ctx.Shop.PaymentModes
 	}
+	// An administrator trying the shop is often not signed in to its LMS:
+	// the shop's test mode is theirs whatever the guest list says.
+	if ctx.Admin && !slices.Contains(names, ModeTest) && slices.Contains(ctx.Shop.PaymentModes, ModeTest) {
+		names = append(slices.Clip(names), ModeTest)
+	}
 	var out []Mode
 	var seen []string
 	for _, name := range names {

@@ -43,6 +43,8 @@ func TestOffered(t *testing.T) {
 	testShop.TestMode = true
 	openTest := shop()
 	openTest.TestMode, openTest.TestForEveryone = true, true
+	adminOnlyTest := shop()
+	adminOnlyTest.TestMode, adminOnlyTest.GuestPaymentModes = true, []string{"check"}
 	noBank := shop()
 	noBank.Seller.BankDetails, noBank.Seller.Address = "", ""
 	tests := []struct {
@@ -59,6 +61,9 @@ func TestOffered(t *testing.T) {
 			[]string{"test", "transfer", "check", "purchase_order"}},
 		{"test mode: not for other buyers", payment.ModeContext{Shop: testShop, SignedIn: true, Total: eur(t, 1000)},
 			[]string{"transfer", "check", "purchase_order"}},
+		{"test mode: an admin not signed in to the LMS gets it beyond the guest list", payment.ModeContext{Shop: adminOnlyTest, Admin: true, Total: eur(t, 1000)},
+			[]string{"check", "test"}},
+		{"test mode: guests keep the guest list", payment.ModeContext{Shop: adminOnlyTest, Total: eur(t, 1000)}, []string{"check"}},
 		{"test for everyone", payment.ModeContext{Shop: openTest, Total: eur(t, 1000)}, []string{"check", "test"}},
 		{"live shop never offers test, even to admins", payment.ModeContext{Shop: live, SignedIn: true, Admin: true, Total: eur(t, 1000)},
 			[]string{"transfer", "check", "purchase_order"}},

@@ -87,6 +87,19 @@ func testUsers(t *testing.T, newStore newStoreFunc) {
 	if err != nil || n != 0 {
 		t.Errorf("CountUsers(sales) = %d, %v", n, err)
 	}
+	if err := s.RecordUserSignin(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.UserByID(ctx, u.ID)
+	if err != nil || got.Email != "Boss@Example.com" || !got.LastLoginAt.Equal(fixed) {
+		t.Errorf("UserByID after sign-in = %+v, %v", got, err)
+	}
+	if _, err := s.UserByID(ctx, u.ID+1); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UserByID(unknown) err = %v, want ErrNotFound", err)
+	}
+	if err := s.RecordUserSignin(ctx, u.ID+1); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("RecordUserSignin(unknown) err = %v, want ErrNotFound", err)
+	}
 }
 
 func testConflict(t *testing.T, newStore newStoreFunc) {

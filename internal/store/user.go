@@ -43,6 +43,22 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*user.User, erro
 	return u, nil
 }
 
+// UserByID returns the user with that id.
+func (s *Store) UserByID(ctx context.Context, id int64) (*user.User, error) {
+	u, err := scanUser(s.r().QueryRowContext(ctx,
+		`SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if err != nil {
+		return nil, mapErr(err, "user by id")
+	}
+	return u, nil
+}
+
+// RecordUserSignin sets the user's last sign-in time to now.
+func (s *Store) RecordUserSignin(ctx context.Context, id int64) error {
+	res, err := s.w().ExecContext(ctx, `UPDATE users SET last_login_at = $1 WHERE id = $2`, s.now(), id)
+	return changedOne(res, err, "record user sign-in", ErrNotFound)
+}
+
 // CountUsers returns how many enabled users have role.
 func (s *Store) CountUsers(ctx context.Context, role user.Role) (int, error) {
 	var n int

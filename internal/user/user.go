@@ -27,3 +27,9 @@ type User struct {
 	UpdatedAt    time.Time
 	LastLoginAt  time.Time // zero when never signed in
 }
+
+// Staff reports whether u may use the back office: an enabled
+// administrator or member of the sales team.
+func (u *User) Staff() bool {
+	return !u.Disabled && (u.Role == RoleAdmin || u.Role == RoleSales)
+}

@@ -52,6 +52,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /shop/{shop}/invitation/{token}", s.handle(s.invitationPage))
 	mux.Handle("POST /shop/{shop}/invitation/{token}", s.handle(s.acceptInvitation))
 
+	mux.Handle("GET /admin", s.handle(s.adminHome))
+	mux.Handle("GET /admin/signin", s.handle(s.staffSigninPage))
+	mux.Handle("POST /admin/signin", s.handle(s.staffSignin))
+	mux.Handle("POST /admin/signout", s.handle(s.staffSignout))
+
 	// Pages of the built-in LMS.
 	mux.Handle("GET /lms/password/{token}", s.handle(s.passwordPage))
 	mux.Handle("POST /lms/password/{token}", s.handle(s.setPassword))

@@ -9,13 +9,19 @@ import (
 	"courseshop/internal/catalog"
 	"courseshop/internal/i18n"
 	"courseshop/internal/shop"
+	"courseshop/internal/user"
 	"courseshop/internal/web/view"
 )
 
 // buyer is who the request comes from in its shop: a guest, or the LMS
-// user signed in to that shop.
+// user signed in to that shop; and whether an administrator is signed in
+// to the back office in the same browser (test mode is theirs).
 func (s *Server) buyer(r *http.Request) shop.Buyer {
-	return shop.Buyer{UserRef: s.sessions.GetString(r.Context(), sessionUser(r.PathValue("shop")))}
+	b := shop.Buyer{UserRef: s.sessions.GetString(r.Context(), sessionUser(r.PathValue("shop")))}
+	if u := s.staff(r); u != nil {
+		b.Admin = u.Role == user.RoleAdmin
+	}
+	return b
 }
 
 // visitor is the buyer as the sales rules see them. A failure to read the
