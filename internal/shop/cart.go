@@ -230,16 +230,27 @@ func productIDs(items []store.CartItem) []int64 {
 // errNoCart is returned by cartOp when there is no cart to change.
 var errNoCart = errors.New("no cart")
 
-// cartOp runs fn on the cart of token in shop within one transaction,
-// creating the cart when create is true and there is none. It returns the
-// token to keep in the cookie (a new one for a new cart).
-func (s *Service) cartOp(ctx context.Context, shopCode, token string, create bool, fn func(tx *store.Store, c *catalogue, cart *store.Cart, cs *cartState) error) (string, error) {
+// cartOp runs fn on the cart of token in shop within one relaxed
+// transaction (a cart and its checkout progress can be typed again: see
+// store.InRelaxedTx), creating the cart when create is true and there is
+// none. It returns the token to keep in the cookie (a new one for a new
+// cart).
+func (s *Service) cartOp(ctx context.Context, shopCode, token string, create bool, fn cartFunc) (string, error) {
+	return s.cartTx(ctx, s.Store.InRelaxedTx, shopCode, token, create, fn)
+}
+
+// cartFunc is the work of a cart operation, in its transaction.
+type cartFunc func(tx *store.Store, c *catalogue, cart *store.Cart, cs *cartState) error
+
+// cartTx is cartOp in a transaction started by inTx: InTx when what fn
+// commits must survive a power cut (an order).
+func (s *Service) cartTx(ctx context.Context, inTx func(context.Context, func(*store.Store) error) error, shopCode, token string, create bool, fn cartFunc) (string, error) {
 	c, err := s.catalogue(ctx, shopCode)
 	if err != nil {
 		return token, err
 	}
 	newTok := token
-	err = s.Store.InTx(ctx, func(tx *store.Store) error {
+	err = inTx(ctx, func(tx *store.Store) error {
 		cart, cs, err := s.findCart(ctx, tx, c.shop.ID, token)
 		if err != nil {
 			return err

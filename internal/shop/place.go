@@ -93,10 +93,10 @@ type Placed struct {
 // on the server, everything the pages showed: every step done at this
 // revision, the terms accepted, every line's sales rules with live stock,
 // the payment mode allowed to this buyer for the recomputed total. The
-// order, its mails and the emptied cart commit together.
+// order, its mails and the emptied cart commit together, durably.
 func (s *Service) PlaceOrder(ctx context.Context, shopCode, token, lang string, b Buyer, f PlaceForm) (*Placed, error) {
 	var placed *Placed
-	_, err := s.cartOp(ctx, shopCode, token, false, func(tx *store.Store, c *catalogue, cart *store.Cart, cs *cartState) error {
+	_, err := s.cartTx(ctx, s.Store.InTx, shopCode, token, false, func(tx *store.Store, c *catalogue, cart *store.Cart, cs *cartState) error {
 		co := &cs.Checkout
 		if len(cart.Items) == 0 {
 			return ErrEmptyCart

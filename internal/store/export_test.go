@@ -19,3 +19,16 @@ func (s *Store) SQLitePragmas(ctx context.Context) (map[string]string, error) {
 	out["reader_query_only"] = v
 	return out, nil
 }
+
+// CommitSync returns how the writer (or the transaction s is bound to)
+// commits: SQLite's synchronous level (1 NORMAL, 2 FULL) or PostgreSQL's
+// synchronous_commit.
+func (s *Store) CommitSync(ctx context.Context) (string, error) {
+	q := "PRAGMA synchronous"
+	if s.engine == Postgres {
+		q = "SHOW synchronous_commit"
+	}
+	var v string
+	err := s.w().QueryRowContext(ctx, q).Scan(&v)
+	return v, err
+}

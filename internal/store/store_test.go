@@ -39,6 +39,7 @@ func TestStore(t *testing.T) {
 			"Constraint":          testConstraint,
 			"TxRollback":          testTxRollback,
 			"TxNested":            testTxNested,
+			"RelaxedTx":           testRelaxedTx,
 			"ConcurrentWriters":   testConcurrentWriters,
 			"Sessions":            testSessions,
 			"Catalogue":           testCatalogue,
@@ -146,6 +147,62 @@ func testConstraint(t *testing.T, newStore newStoreFunc) {
 	// A role outside the CHECK list.
 	if err := s.CreateUser(ctx, &user.User{Email: "x@example.com", Role: "overlord"}); !errors.Is(err, store.ErrConstraint) {
 		t.Errorf("bad role: err = %v, want ErrConstraint", err)
+	}
+}
+
+// testRelaxedTx: a relaxed transaction commits or rolls back like any
+// other, relaxes only its own commit, and leaves the writer committing
+// durably for every transaction and write after it, even when it failed.
+func testRelaxedTx(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t)
+	durable, err := s.CommitSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[store.Engine]string{store.SQLite: "2", store.Postgres: "on"}[s.Engine()]; durable != want {
+		t.Fatalf("writer commits with %q, want %q", durable, want)
+	}
+	relaxed := map[store.Engine]string{store.SQLite: "1", store.Postgres: "off"}[s.Engine()]
+	boom := errors.New("boom")
+	for _, fail := range []bool{false, true} {
+		email := fmt.Sprintf("relaxed-%v@example.com", fail)
+		err := s.InRelaxedTx(ctx, func(tx *store.Store) error {
+			if got, err := tx.CommitSync(ctx); err != nil || got != relaxed {
+				t.Errorf("inside a relaxed transaction: %q, %v; want %q", got, err, relaxed)
+			}
+			if err := tx.CreateUser(ctx, &user.User{Email: email, Role: user.RoleSales}); err != nil {
+				return err
+			}
+			// Joined, InTx does not change the outer transaction's setting.
+			return tx.InTx(ctx, func(inner *store.Store) error {
+				if got, _ := inner.CommitSync(ctx); got != relaxed {
+					t.Errorf("joined transaction: %q, want %q", got, relaxed)
+				}
+				if fail {
+					return boom
+				}
+				return nil
+			})
+		})
+		if fail != errors.Is(err, boom) || (!fail && err != nil) {
+			t.Fatalf("fail=%v: %v", fail, err)
+		}
+		if _, err := s.UserByEmail(ctx, email); fail != errors.Is(err, store.ErrNotFound) {
+			t.Errorf("fail=%v: user after the transaction: %v", fail, err)
+		}
+		if got, err := s.CommitSync(ctx); err != nil || got != durable {
+			t.Errorf("after a relaxed transaction (fail=%v) the writer commits with %q, %v; want %q", fail, got, err, durable)
+		}
+		err = s.InTx(ctx, func(tx *store.Store) error {
+			if got, _ := tx.CommitSync(ctx); got != durable {
+				t.Errorf("durable transaction after a relaxed one: %q, want %q", got, durable)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
