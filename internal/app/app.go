@@ -48,7 +48,13 @@ usage:
   courseshop migrate [flags]   apply database migrations and exit
   courseshop catalog export --out DIR [--db DSN]   write the catalogue to DIR/catalog.json and DIR/media/
   courseshop catalog import [--db DSN] FILE        load a catalogue file (docs/catalog-format.md)
+  courseshop catalog check [flags]                 look up in the LMS what each product's handler names
   courseshop lms check [--moodle-url URL --moodle-token TOKEN]   check that a Moodle site is ready for the shop
+  courseshop documents attach --shop SHOP --customer EMAIL [--product REF] [--title T] FILE
+                               attach a private document to a customer (see courseshop documents -h)
+  courseshop documents list --shop SHOP [--customer EMAIL]       list the private documents
+  courseshop documents remove --shop SHOP ID                     remove a private document
+  courseshop support list --shop SHOP [--since DATE]             list the messages customers sent the sales team
   courseshop version           print the version
 `
 
@@ -81,6 +87,10 @@ func Run(ctx context.Context, env Env) error {
 		return runCatalog(ctx, args, env, cfgEnv)
 	case "lms":
 		return runLMS(ctx, args, env, cfgEnv)
+	case "documents":
+		return runDocuments(ctx, args, env, cfgEnv)
+	case "support":
+		return runSupport(ctx, args, env, cfgEnv)
 	case "version":
 		fmt.Fprintln(env.Stdout, "courseshop", version())
 		return nil

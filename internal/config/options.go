@@ -21,26 +21,29 @@ type Option struct {
 }
 
 const (
-	cmdServe   = "serve"
-	cmdMigrate = "migrate"
-	cmdCatalog = "catalog"
-	cmdLMS     = "lms"
+	cmdServe     = "serve"
+	cmdMigrate   = "migrate"
+	cmdCatalog   = "catalog"
+	cmdLMS       = "lms"
+	cmdDocuments = "documents"
+	cmdSupport   = "support"
 )
 
 // Options returns the settings table, in the order usage lists them.
 func Options() []Option {
-	both := []string{cmdServe, cmdMigrate, cmdCatalog}
+	// The commands that open the database.
+	withDB := []string{cmdServe, cmdMigrate, cmdCatalog, cmdDocuments, cmdSupport}
 	serve := []string{cmdServe}
 	moodle := []string{cmdServe, cmdLMS, cmdCatalog} // catalog check looks products up in Moodle
 	return []Option{
 		{Name: "addr", Env: "COURSESHOP_ADDR", Default: "127.0.0.1:8080", Usage: "address the HTTP server listens on", Commands: serve},
-		{Name: "db", Env: "COURSESHOP_DB", Default: "sqlite:courseshop.db", Usage: "database: sqlite:PATH or postgres://user:pass@host:port/name", Secret: true, Commands: both},
+		{Name: "db", Env: "COURSESHOP_DB", Default: "sqlite:courseshop.db", Usage: "database: sqlite:PATH or postgres://user:pass@host:port/name", Secret: true, Commands: withDB},
 		{Name: "demo", Env: "COURSESHOP_DEMO", Default: "false", Usage: "load the demo shop into an empty database and create the demo administrator", Bool: true, Commands: serve},
 		{Name: "base-url", Env: "COURSESHOP_BASE_URL", Usage: "public URL of the shop, used in links and as trusted origin (default http://ADDR)", Commands: serve},
 		{Name: "admin-email", Env: "COURSESHOP_ADMIN_EMAIL", Usage: "e-mail of the first back-office administrator, created at start-up when none exists", Commands: serve},
 		{Name: "admin-password", Env: "COURSESHOP_ADMIN_PASSWORD", Usage: "password of that administrator (prefer the _FILE variable)", Secret: true, Commands: serve},
-		{Name: "log-format", Env: "COURSESHOP_LOG_FORMAT", Default: "text", Usage: "log format: text or json", Commands: both},
-		{Name: "log-level", Env: "COURSESHOP_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn or error", Commands: both},
+		{Name: "log-format", Env: "COURSESHOP_LOG_FORMAT", Default: "text", Usage: "log format: text or json", Commands: withDB},
+		{Name: "log-level", Env: "COURSESHOP_LOG_LEVEL", Default: "info", Usage: "log level: debug, info, warn or error", Commands: withDB},
 		{Name: "max-body", Env: "COURSESHOP_MAX_BODY", Default: "1048576", Usage: "largest request body accepted, in bytes", Commands: serve},
 		{Name: "seat-release-grace", Env: "COURSESHOP_SEAT_RELEASE_GRACE", Default: "24h", Usage: "how long after assigning a seat its customer may still release it", Commands: serve},
 		{Name: "expiring-days", Env: "COURSESHOP_EXPIRING_DAYS", Default: "30", Usage: "days before its end a product instance counts as expiring", Commands: serve},

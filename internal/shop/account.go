@@ -76,6 +76,9 @@ type AccountView struct {
 	Products []AccountProduct
 	Pools    []*SeatPool
 	Messages []*store.SupportMessage // to the sales team, newest first
+	// Documents are the private documents the sales team attached to
+	// the customer, newest first, without their bodies.
+	Documents []AccountDocument
 	// SupportCourse is the shop's support course in the LMS, when the
 	// customer is enrolled in it; nil otherwise.
 	SupportCourse *SupportCourse
@@ -146,6 +149,9 @@ func (s *Service) SupportArea(ctx context.Context, shopCode, lang string, b Buye
 		return nil, err
 	}
 	v.SupportCourse = s.supportCourse(ctx, c.shop, cust.LMSUserRef)
+	if v.Documents, err = s.customerDocuments(ctx, c, lang, cust.ID); err != nil {
+		return nil, err
+	}
 	v.Messages, err = s.Store.SupportMessagesOfCustomer(ctx, cust.ID)
 	return v, err
 }

@@ -61,7 +61,7 @@ type Erasure struct {
 // the erasure could leave an account open that nothing would close. Then
 // one transaction anonymises the customer, their orders (an invoice keeps
 // what the law requires: see order.Order.ErasePersonalData), products,
-// messages, carts and mails (store.EraseCustomer), and records
+// messages, documents, carts and mails (store.EraseCustomer), and records
 // "customer.erase_data" in the audit trail with what was done.
 //
 // cartToken is the cart of the browser that asked, erased with the rest.

@@ -30,6 +30,20 @@ type PersonalData struct {
 	Seats       []production.SeatInfo  `json:"seats"`
 	SeatHistory []production.SeatEvent `json:"seat_history"`
 	Messages    []personalMessage      `json:"messages"`
+	Documents   []personalDocument     `json:"documents"`
+}
+
+// personalDocument describes a private document; the file itself is
+// downloaded from the support area.
+type personalDocument struct {
+	Title       string    `json:"title,omitempty"`
+	Description string    `json:"description,omitempty"`
+	FileName    string    `json:"file_name"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	Product     string    `json:"product,omitempty"` // the reference of the product instance it is about
+	AttachedAt  time.Time `json:"attached_at"`
 }
 
 type personalMessage struct {
@@ -126,7 +140,17 @@ func (s *Service) PersonalData(ctx context.Context, shopCode, lang string, b Buy
 	for _, m := range ms {
 		d.Messages = append(d.Messages, personalMessage{At: m.CreatedAt, About: m.About, Body: m.Body})
 	}
-	data, _ := json.Marshal(map[string]int{"orders": len(d.Orders), "products": len(d.Products), "seats": len(d.Seats), "messages": len(d.Messages)})
+	docs, err := s.Store.Documents(ctx, store.DocumentFilter{ShopID: c.shop.ID, CustomerID: cust.ID})
+	if err != nil {
+		return nil, err
+	}
+	d.Documents = []personalDocument{}
+	for _, doc := range docs {
+		d.Documents = append(d.Documents, personalDocument{Title: doc.Title, Description: doc.Description, FileName: doc.FileName,
+			ContentType: doc.ContentType, Size: doc.Size, SHA256: doc.SHA256, Product: doc.InstanceRef, AttachedAt: doc.CreatedAt})
+	}
+	data, _ := json.Marshal(map[string]int{"orders": len(d.Orders), "products": len(d.Products), "seats": len(d.Seats), "messages": len(d.Messages),
+		"documents": len(d.Documents)})
 	err = s.Store.AddAudit(ctx, &store.AuditEvent{Actor: customerActor(cust.ID), Action: "customer.export_data", ObjectType: "customer",
 		ObjectID: strconv.FormatInt(cust.ID, 10), IP: ip, Data: data})
 	if err != nil {

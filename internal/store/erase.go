@@ -52,6 +52,7 @@ type ErasureCounts struct {
 	Managers     int64 `json:"managers"`
 	Jobs         int64 `json:"production_jobs"`
 	OrderEvents  int64 `json:"production_events"`
+	Documents    int64 `json:"documents"`
 }
 
 // erasedEmailNorm is the placeholder of an erased customer's normalised
@@ -74,10 +75,10 @@ const ErasedEvent = "details erased with the customer's personal data"
 //   - the bodies of the customer's support messages are emptied;
 //   - production events and jobs of their orders lose their details
 //     (accounts, e-mails);
-//   - the customer's managers, carts (and the cart of e.CartTokenHash),
-//     sign-in links, and the outbox mails to their address or about
-//     their orders, messages or account (but one being sent) are
-//     deleted.
+//   - the customer's private documents, managers, carts (and the cart of
+//     e.CartTokenHash), sign-in links, and the outbox mails to their
+//     address or about their orders, messages or account (but one being
+//     sent) are deleted.
 //
 // A customer erased already gives ErrNotFound.
 func (s *Store) EraseCustomer(ctx context.Context, e *Erasure) (*ErasureCounts, error) {
@@ -150,6 +151,7 @@ func (s *Store) EraseCustomer(ctx context.Context, e *Erasure) (*ErasureCounts, 
 			{&n.Jobs, "erase production jobs",
 				`UPDATE jobs SET progress = '{}', last_error = '', updated_at = $1 WHERE order_id IN (SELECT id FROM orders WHERE customer_id = $2)`,
 				[]any{now, c.ID}},
+			{&n.Documents, "erase documents", `DELETE FROM customer_documents WHERE customer_id = $1`, []any{c.ID}},
 			{&n.Managers, "erase managers", `DELETE FROM customer_managers WHERE customer_id = $1`, []any{c.ID}},
 			{&n.Carts, "erase carts", `DELETE FROM carts WHERE customer_id = $1 OR (shop_id = $2 AND token = $3)`,
 				[]any{c.ID, c.ShopID, e.CartTokenHash}},

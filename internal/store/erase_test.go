@@ -77,9 +77,9 @@ func TestAccountServesOthers(t *testing.T) {
 
 // TestEraseCustomer: erasure empties the customer and frees their e-mail,
 // writes the erased orders, instances and histories it is given, clears
-// messages, production details, carts, sign-in links and mails, and
-// touches nothing of another customer; the orders still count as the
-// customer's.
+// messages, production details, carts, sign-in links and mails, deletes
+// private documents, and touches nothing of another customer; the orders
+// still count as the customer's.
 func TestEraseCustomer(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, newStore newStoreFunc) {
 		ctx := context.Background()
@@ -115,6 +115,13 @@ func TestEraseCustomer(t *testing.T) {
 		if _, err := s.SaveLead(ctx, bob); err != nil {
 			t.Fatal(err)
 		}
+		for _, d := range []*store.Document{
+			{ShopID: f.shop.ID, CustomerID: f.customer, FileName: "contract.pdf", Body: []byte("%PDF ann")},
+			{ShopID: f.shop.ID, CustomerID: f.customer, InstanceID: in.ID, FileName: "certificate.pdf", Body: []byte("%PDF bo")},
+			{ShopID: f.shop.ID, CustomerID: bob.ID, FileName: "bob.pdf", Body: []byte("%PDF bob")},
+		} {
+			must(t, s.AttachDocument(ctx, d))
+		}
 
 		cust, err := s.CustomerByID(ctx, f.customer)
 		must(t, err)
@@ -132,7 +139,7 @@ func TestEraseCustomer(t *testing.T) {
 		delete(e.InstanceEvents[0].Data, "email")
 		n, err := s.EraseCustomer(ctx, e)
 		must(t, err)
-		if *n != (store.ErasureCounts{Messages: 1, Carts: 1, Mails: 2, SigninTokens: 1, OrderEvents: 1, Jobs: 0, Managers: 0}) {
+		if *n != (store.ErasureCounts{Messages: 1, Carts: 1, Mails: 2, SigninTokens: 1, OrderEvents: 1, Jobs: 0, Managers: 0, Documents: 2}) {
 			t.Errorf("counts %+v", *n)
 		}
 
@@ -222,6 +229,9 @@ func TestEraseCustomer(t *testing.T) {
 		}
 		if n, err := s.CountSigninTokens(ctx, f.shop.ID, "ann@example.com", fixed.AddDate(-1, 0, 0)); err != nil || n != 0 {
 			t.Errorf("sign-in links: %d, %v", n, err)
+		}
+		if ds, err := s.Documents(ctx, store.DocumentFilter{ShopID: f.shop.ID}); err != nil || len(ds) != 1 || ds[0].CustomerID != bob.ID {
+			t.Errorf("documents left: %+v, %v", ds, err)
 		}
 		if b, err := s.CustomerByEmail(ctx, f.shop.ID, "bob@example.com"); err != nil || b.FirstName != "Bob" {
 			t.Errorf("another customer: %+v, %v", b, err)

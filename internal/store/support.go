@@ -27,20 +27,31 @@ func (s *Store) AddSupportMessage(ctx context.Context, m *SupportMessage) error 
 
 // SupportMessagesOfCustomer returns a customer's messages, newest first.
 func (s *Store) SupportMessagesOfCustomer(ctx context.Context, customerID int64) ([]*SupportMessage, error) {
+	return s.supportMessages(ctx, "support messages", `customer_id = $1`, customerID)
+}
+
+// SupportMessagesOfShop returns the messages customers sent a shop's
+// sales team since since (zero: all), newest first.
+func (s *Store) SupportMessagesOfShop(ctx context.Context, shopID int64, since time.Time) ([]*SupportMessage, error) {
+	return s.supportMessages(ctx, "support messages of the shop", `shop_id = $1 AND created_at >= $2`, shopID, since)
+}
+
+// supportMessages returns the messages matching where, newest first.
+func (s *Store) supportMessages(ctx context.Context, what, where string, args ...any) ([]*SupportMessage, error) {
 	rows, err := s.r().QueryContext(ctx,
 		`SELECT id, shop_id, customer_id, about, body, created_at FROM support_messages
-		 WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, customerID)
+		 WHERE `+where+` ORDER BY created_at DESC, id DESC`, args...)
 	if err != nil {
-		return nil, mapErr(err, "support messages")
+		return nil, mapErr(err, what)
 	}
 	defer rows.Close()
 	var out []*SupportMessage
 	for rows.Next() {
 		var m SupportMessage
 		if err := rows.Scan(&m.ID, &m.ShopID, &m.CustomerID, &m.About, &m.Body, &m.CreatedAt); err != nil {
-			return nil, mapErr(err, "support messages")
+			return nil, mapErr(err, what)
 		}
 		out = append(out, &m)
 	}
-	return out, mapErr(rows.Err(), "support messages")
+	return out, mapErr(rows.Err(), what)
 }

@@ -430,6 +430,8 @@ func TestCompanyIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	olgaID := strconv.FormatInt(own.ID, 10)
+	doc := attachDocument(t, c.ts, c.shopID, c.id, 0, "acme-contract.pdf", "application/pdf", "Acme Formation contract", []byte("%PDF acme"))
+	olgaDoc := attachDocument(t, c.ts, c.shopID, olgaID, 0, "olga-contract.pdf", "application/pdf", "Olga SARL contract", []byte("%PDF olga"))
 
 	cid := url.Values{"customer": {c.id}}
 	seat := url.Values{"customer": {c.id}, "first_name": {"Olga"}, "last_name": {"Test"}, "email": {"olga@example.com"}, "course": {"doc-100"}}
@@ -449,6 +451,9 @@ func TestCompanyIsolation(t *testing.T) {
 		{"POST", "/shop/demo/account/managers/" + maxRef + "/remove", cid},
 		{"POST", "/shop/demo/account/invitations/" + inv[1] + "/revoke", cid},
 		{"GET", "/shop/demo/account?customer=abc", nil},
+		{"GET", "/shop/demo/account/documents/" + doc + "?customer=" + c.id, nil},
+		{"GET", "/shop/demo/account/documents/" + doc, nil},
+		{"GET", "/shop/demo/account/documents/" + doc + "?customer=" + olgaID, nil},
 	}
 	for _, r := range routes {
 		code, page, _ := olga.do(r.method, r.path, r.form)
@@ -469,16 +474,26 @@ func TestCompanyIsolation(t *testing.T) {
 	}
 	// Her own support area shows nothing of the company, and she cannot
 	// write about its products from it.
-	if _, page := olga.get("/shop/demo/account"); strings.Contains(page, c.unpaid) || strings.Contains(page, "Acme") || strings.Contains(page, "account-switch") {
+	if _, page := olga.get("/shop/demo/account"); strings.Contains(page, c.unpaid) || strings.Contains(page, "Acme") || strings.Contains(page, "account-switch") ||
+		!strings.Contains(page, "/account/documents/"+olgaDoc+"?customer="+olgaID) || strings.Contains(page, "/account/documents/"+doc+"?") {
 		t.Errorf("Olga's account shows the company:\n%s", text(page))
+	}
+	if code, body, _ := olga.do("GET", "/shop/demo/account/documents/"+olgaDoc, nil); code != http.StatusOK || body != "%PDF olga" {
+		t.Errorf("Olga's own document: %d %q", code, body)
 	}
 	if code, page, _ := olga.do("POST", "/shop/demo/account/support", url.Values{"about": {c.course}, "body": {"hello"}}); code != http.StatusUnprocessableEntity ||
 		!strings.Contains(text(page), "Choose one of your orders or products") {
 		t.Errorf("Olga writes about the company's product: %d", code)
 	}
 
-	// The company's manager gets nothing of Olga's.
-	for _, p := range []string{"/shop/demo/account?customer=" + olgaID, "/shop/demo/account/managers?customer=" + olgaID} {
+	// The company's manager gets nothing of Olga's, not even with the
+	// company's id, whose documents he may download.
+	if code, body, _ := max.do("GET", "/shop/demo/account/documents/"+doc+"?customer="+c.id, nil); code != http.StatusOK || body != "%PDF acme" {
+		t.Errorf("manager downloads the company's document: %d %q", code, body)
+	}
+	for _, p := range []string{"/shop/demo/account?customer=" + olgaID, "/shop/demo/account/managers?customer=" + olgaID,
+		"/shop/demo/account/documents/" + olgaDoc + "?customer=" + olgaID, "/shop/demo/account/documents/" + olgaDoc + "?customer=" + c.id,
+		"/shop/demo/account/documents/" + olgaDoc} {
 		if code, _, _ := max.do("GET", p, nil); code != http.StatusNotFound {
 			t.Errorf("manager GET %s: %d", p, code)
 		}
@@ -509,7 +524,7 @@ func TestCompanyIsolation(t *testing.T) {
 }
 
 // TestRemovedManagerLosesAccess: the owner removes a manager, whose very
-// next request on the company's pages gets a 404; a manager may leave and
+// next request on the company's pages and documents gets a 404; a manager may leave and
 // no manager may remove another.
 func TestRemovedManagerLosesAccess(t *testing.T) {
 	c := newCompany(t)
@@ -522,6 +537,14 @@ func TestRemovedManagerLosesAccess(t *testing.T) {
 	}
 	if code, _ := max.get("/shop/demo/account?customer=" + c.id); code != http.StatusOK {
 		t.Fatalf("manager before removal: %d", code)
+	}
+	doc := attachDocument(t, c.ts, c.shopID, c.id, 0, "contract.pdf", "application/pdf", "Contract", []byte("%PDF"))
+	docPath := "/shop/demo/account/documents/" + doc + "?customer=" + c.id
+	if _, page := max.get("/shop/demo/account?customer=" + c.id); !strings.Contains(page, `href="`+docPath+`"`) {
+		t.Errorf("the manager does not see the company's document:\n%s", text(documentsRE.FindString(page)))
+	}
+	if code, body, _ := max.do("GET", docPath, nil); code != http.StatusOK || body != "%PDF" {
+		t.Fatalf("manager's download before removal: %d", code)
 	}
 
 	_, page := c.owner.get("/shop/demo/account/managers?customer=" + c.id)
@@ -544,6 +567,8 @@ func TestRemovedManagerLosesAccess(t *testing.T) {
 		{"POST", "/shop/demo/account/seats/" + c.seats[0] + "/release", url.Values{"customer": {c.id}}},
 		{"POST", "/shop/demo/account/support", url.Values{"customer": {c.id}, "body": {"still here?"}}},
 		{"POST", "/shop/demo/account/managers/invite", url.Values{"customer": {c.id}, "email": {"x@example.com"}}},
+		{"GET", docPath, nil},
+		{"GET", "/shop/demo/account/documents/" + doc, nil},
 	} {
 		if code, _, _ := max.do(r.method, r.path, r.form); code != http.StatusNotFound {
 			t.Errorf("removed manager %s %s: %d", r.method, r.path, code)

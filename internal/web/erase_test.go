@@ -25,6 +25,7 @@ type erasure struct {
 	Suspended    bool     `json:"lms_account_suspended"`
 	Kept         string   `json:"lms_account_kept"`
 	Messages     int      `json:"support_messages"`
+	Documents    int      `json:"documents"`
 }
 
 // erasureAudit returns the customer's audit entry "customer.erase_data".
@@ -107,6 +108,7 @@ func TestEraseMyData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	attachDocument(t, ts, sh.ID, strconv.FormatInt(cust.ID, 10), 0, "contract.pdf", "application/pdf", "Contract", []byte("%PDF"))
 	if o, err = ts.store.OrderByID(ctx, o.ID); err != nil || o.Status != order.StatusComplete || o.InvoiceNumber == "" || o.Test {
 		t.Fatalf("the paid order: %+v, %v", o, err)
 	}
@@ -218,9 +220,12 @@ func TestEraseMyData(t *testing.T) {
 	if code, _, _ := b.do("GET", "/shop/demo/account/data", nil); code != http.StatusNotFound {
 		t.Errorf("personal data after erasure: %d", code)
 	}
+	if ds, err := ts.store.Documents(ctx, store.DocumentFilter{ShopID: sh.ID}); err != nil || len(ds) != 0 {
+		t.Errorf("documents after the erasure: %d, %v", len(ds), err)
+	}
 	e := erasureAudit(t, ts, cust.ID)
 	if e == nil || e.Orders != 3 || len(e.InvoicesKept) != 1 || e.InvoicesKept[0] != o.InvoiceNumber || e.Suspended ||
-		e.Kept != "not created by the shop" || e.Messages != 1 {
+		e.Kept != "not created by the shop" || e.Messages != 1 || e.Documents != 1 {
 		t.Errorf("audit of the erasure: %+v", e)
 	}
 

@@ -38,6 +38,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /shop/{shop}/account", s.handle(s.accountPage))
 	mux.Handle("POST /shop/{shop}/account/orders/{number}/cancel", s.handle(s.cancelOrder))
 	mux.Handle("GET /shop/{shop}/account/data", s.handle(s.personalData))
+	mux.Handle("GET /shop/{shop}/account/documents/{id}", s.handle(s.downloadDocument))
 	mux.Handle("POST /shop/{shop}/account/erase", s.handle(s.eraseMyData))
 	mux.Handle("POST /shop/{shop}/account/support", s.handle(s.sendSupportMessage))
 	mux.Handle("GET /shop/{shop}/account/profile", s.handle(s.profilePage))

@@ -82,6 +82,7 @@ func newEngine(templates fs.FS) (*Engine, error) {
 		"countryOptions": e.countries.render,
 		"field":          func(parts ...any) string { return fieldName(parts) },
 		"options":        fieldOptions,
+		"filesize":       fileSize,
 	}
 	shared, err := fs.Glob(templates, "templates/*.html")
 	if err != nil {
