@@ -76,7 +76,7 @@ func Run(ctx context.Context, env Env) error {
 		if cmd == "migrate" {
 			return migrate(ctx, cfg, log)
 		}
-		return serve(ctx, cfg, env, log)
+		return serve(ctx, cfg, env, cfgEnv, log)
 	case "catalog":
 		return runCatalog(ctx, args, env, cfgEnv)
 	case "lms":

@@ -51,7 +51,7 @@ const day = 24 * time.Hour
 // the tests use: expiring 7 days before the end, reminders 14 days
 // before, accounts suspended 30 days after their last product.
 func (e *env) lifecycleEngine() *production.Engine {
-	eng := production.New(e.st, e.conn, e.outbox, production.Options{Now: e.clock.Now, Backoff: time.Minute, MaxAttempts: 4,
+	eng := production.New(e.st, lms.Only(e.conn), e.outbox, production.Options{Now: e.clock.Now, Backoff: time.Minute, MaxAttempts: 4,
 		ExpiringDays: 7, ReminderDays: 14, AccountGrace: 30 * day, ShopURL: "https://shop.lab.test/", LMSURL: "https://lab.test", LifecycleCheck: -1})
 	eng.UseOrders(orders.New(e.st, payment.NewRegistry(payment.Builtin()...), orders.Options{Now: e.clock.Now, Production: eng}))
 	return eng
@@ -605,7 +605,7 @@ func testDailyJob(t *testing.T, e *env) {
 }
 
 func testRunSchedules(t *testing.T, e *env) {
-	eng := production.New(e.st, e.conn, e.outbox, production.Options{Now: e.clock.Now, PollInterval: 10 * time.Millisecond})
+	eng := production.New(e.st, lms.Only(e.conn), e.outbox, production.Options{Now: e.clock.Now, PollInterval: 10 * time.Millisecond})
 	eng.UseOrders(e.svc)
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
