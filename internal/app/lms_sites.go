@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
+	"strings"
 
 	"courseshop/internal/config"
 	"courseshop/internal/lms"
@@ -45,11 +45,11 @@ func checkShopSites(ctx context.Context, st *store.Store, sites *lms.Directory, 
 	if err != nil {
 		return err
 	}
-	var errs []error
+	var errs []string
 	for _, sh := range shops {
 		conn, err := sites.For(sh.Site())
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, err.Error())
 			continue
 		}
 		where := "built-in"
@@ -63,7 +63,8 @@ func checkShopSites(ctx context.Context, st *store.Store, sites *lms.Directory, 
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("cannot start: %w", errors.Join(errs...))
+		// One line, as config's errors: readable in a service manager's log.
+		return errors.New("cannot start: " + strings.Join(errs, "; "))
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ func (d *Directory) Local() Connector { return d.local }
 
 // ErrNoSite is returned (wrapped) for a shop whose Moodle site or token is
 // not configured.
-var ErrNoSite = errors.New("lms: the shop's Moodle site is not configured")
+var ErrNoSite = errors.New("Moodle site not configured")
 
 // For returns the connector of the shop sh.
 func (d *Directory) For(sh ShopSite) (Connector, error) {
@@ -75,7 +75,7 @@ func (d *Directory) For(sh ShopSite) (Connector, error) {
 	}
 	a, err := d.access(sh)
 	if err != nil {
-		return nil, fmt.Errorf("%w: shop %s: %w", ErrNoSite, sh.Code, err)
+		return nil, fmt.Errorf("shop %s: %w: %w", sh.Code, ErrNoSite, err)
 	}
 	key := a.URL.String() + "\x00" + a.Token
 	c, ok := d.clients[key]
