@@ -31,6 +31,17 @@ func (e *Engine) accountInUse(ctx context.Context, conn lms.Connector, u *lms.Us
 	if err != nil {
 		return err
 	}
+	if a.ShopID != 0 {
+		// Records are kept by account id: this one may be of the account
+		// with the same id on another shop's site, not of u.
+		own, err := e.lmsOf(ctx, a.ShopID)
+		if err != nil {
+			return err
+		}
+		if own != conn {
+			return nil
+		}
+	}
 	// Only a suspension the shop made is undone: an account an LMS
 	// administrator suspended stays so.
 	reactivate := !a.SuspendedAt.IsZero() && u.Suspended

@@ -90,8 +90,14 @@ func (m *moodleEnv) user(username, email, first, last string) string {
 // userByEmail returns the site's only account with that e-mail.
 func (m *moodleEnv) userByEmail(t testing.TB, email string) moodletest.User {
 	t.Helper()
+	return siteUser(t, m.srv, email)
+}
+
+// siteUser returns a fake site's only account with that e-mail.
+func siteUser(t testing.TB, srv *moodletest.Server, email string) moodletest.User {
+	t.Helper()
 	var found []moodletest.User
-	for _, u := range m.srv.Users() {
+	for _, u := range srv.Users() {
 		if strings.EqualFold(u.Email, email) && !u.Deleted {
 			found = append(found, u)
 		}

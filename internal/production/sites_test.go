@@ -3,9 +3,11 @@ package production_test
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"testing"
 
 	"courseshop/internal/catalog"
+	"courseshop/internal/customer"
 	"courseshop/internal/lms"
 	"courseshop/internal/lms/moodle"
 	"courseshop/internal/lms/moodletest"
@@ -55,9 +57,11 @@ func TestProductionSites(t *testing.T) {
 		e.eng.UseOrders(e.svc)
 
 		buyers := map[*catalog.Shop]string{sites["east"].shop: "ann@example.com", sites["west"].shop: "bob@example.com", local: "cid@example.com"}
+		customers := map[string]*customer.Customer{}
 		for sh, email := range buyers {
 			e.shop = sh
-			e.place(t, e.lead(t, email, "First", "Last"), "", "PM", 1)
+			customers[email] = e.lead(t, email, "First", "Last")
+			e.place(t, customers[email], "", "PM", 1)
 		}
 		e.drain(t, e.eng)
 
@@ -88,6 +92,37 @@ func TestProductionSites(t *testing.T) {
 		}
 		if dialled != 2 {
 			t.Errorf("%d Moodle clients made, want one per site", dialled)
+		}
+
+		// The accounts of the two sites have the same id; each site's
+		// account is suspended, or left alone, on its own site.
+		ann, bob := siteUser(t, sites["east"].srv, "ann@example.com"), siteUser(t, sites["west"].srv, "bob@example.com")
+		if ann.ID != bob.ID {
+			t.Fatalf("ann is %d on east, bob %d on west: the sites were meant to give the same id", ann.ID, bob.ID)
+		}
+		lc := production.New(e.st, dir, e.outbox, production.Options{Now: e.clock.Now, AccountGrace: 30 * day, ShopURL: "https://shop.lab.test/", LifecycleCheck: -1})
+		lc.UseOrders(e.svc)
+		e.clock.Add(61 * day) // past the 30 days of PM and the grace
+		e.lifecycle(t, lc)
+		if u, _ := sites["east"].srv.User(ann.ID); !u.Suspended {
+			t.Error("ann's idle account on east was not suspended")
+		}
+		if u, _ := sites["west"].srv.User(bob.ID); u.Suspended {
+			t.Error("bob's account on west was suspended for ann's on east")
+		}
+		// West's administrator suspends bob, who buys again: the shop
+		// suspended ann's account on east, not bob's, and does not
+		// reactivate his.
+		westURL, err := url.Parse(sites["west"].srv.URL())
+		must(t, err)
+		admin := moodle.New(westURL, sites["west"].srv.Token(), moodle.Options{RateLimit: -1})
+		must(t, admin.SetSuspended(e.ctx, strconv.FormatInt(bob.ID, 10), true))
+		e.shop = sites["west"].shop
+		o := e.place(t, customers["bob@example.com"], "", "PM", 1) // a bound customer: his account
+		e.drain(t, e.eng)
+		e.complete(t, o)
+		if u, _ := sites["west"].srv.User(bob.ID); !u.Suspended {
+			t.Error("the shop reactivated bob's account, which west's administrator suspended")
 		}
 	})
 }
