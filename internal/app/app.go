@@ -48,7 +48,7 @@ usage:
   courseshop migrate [flags]   apply database migrations and exit
   courseshop catalog export --out DIR [--db DSN]   write the catalogue to DIR/catalog.json and DIR/media/
   courseshop catalog import [--db DSN] FILE        load a catalogue file (docs/catalog-format.md)
-  courseshop lms check [--moodle-url URL --moodle-token TOKEN]   check that a Moodle site is ready for the shop
+  courseshop lms check [--moodle-url URL --moodle-token TOKEN | --shop CODE]   check that a Moodle site is ready for the shop
   courseshop version           print the version
 `
 
