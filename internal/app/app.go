@@ -49,7 +49,7 @@ usage:
   courseshop catalog export --out DIR [--db DSN]   write the catalogue to DIR/catalog.json and DIR/media/
   courseshop catalog import [--db DSN] FILE        load a catalogue file (docs/catalog-format.md)
   courseshop catalog check [flags]                 look up in the LMS what each product's handler names
-  courseshop lms check [--moodle-url URL --moodle-token TOKEN]   check that a Moodle site is ready for the shop
+  courseshop lms check [--moodle-url URL --moodle-token TOKEN | --shop CODE]   check that a Moodle site is ready for the shop
   courseshop documents attach --shop SHOP --customer EMAIL [--product REF] [--title T] FILE
                                attach a private document to a customer (see courseshop documents -h)
   courseshop documents list --shop SHOP [--customer EMAIL]       list the private documents
@@ -82,7 +82,7 @@ func Run(ctx context.Context, env Env) error {
 		if cmd == "migrate" {
 			return migrate(ctx, cfg, log)
 		}
-		return serve(ctx, cfg, env, log)
+		return serve(ctx, cfg, env, cfgEnv, log)
 	case "catalog":
 		return runCatalog(ctx, args, env, cfgEnv)
 	case "lms":

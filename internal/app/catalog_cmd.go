@@ -81,7 +81,7 @@ func runCatalog(ctx context.Context, args []string, env Env, cfgEnv config.Env) 
 		var conn lms.Connector = local.New(st)
 		name := "the built-in LMS"
 		if cfg.MoodleURL != nil {
-			conn, name = moodleClient(cfg), "Moodle at "+cfg.MoodleURL.String()
+			conn, name = moodleClient(cfg, lms.Access{URL: cfg.MoodleURL, Token: cfg.MoodleToken}), "Moodle at "+cfg.MoodleURL.String()
 		}
 		return catalogCheck(ctx, env.Stdout, st, conn, name)
 	}

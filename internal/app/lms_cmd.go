@@ -15,13 +15,18 @@ import (
 	"courseshop/internal/config"
 	"courseshop/internal/lms"
 	"courseshop/internal/lms/moodle"
+	"courseshop/internal/store"
 )
 
 const lmsUsage = `usage:
-  courseshop lms check [--moodle-url URL --moodle-token TOKEN] [--course IDNUMBER]
-                       [--create-demo-courses --courses FILE]
+  courseshop lms check [--moodle-url URL --moodle-token TOKEN | --shop CODE [--db DSN]]
+                       [--course IDNUMBER] [--create-demo-courses --courses FILE]
 
 Checks that a Moodle site is ready for the shop, changing nothing: the site
+given by --moodle-url and --moodle-token (or COURSESHOP_MOODLE_URL and
+COURSESHOP_MOODLE_TOKEN), before any shop uses it, or the site of the shop
+CODE of the database, with its token (COURSESHOP_SHOP_<CODE>_MOODLE_TOKEN,
+or the default one on the default site). It checks that the site
 answers, the shop's external service has every function the shop calls, and
 harmless probes find no missing permission. --course also checks a course the
 shop sells (manual enrolment, participants, groups). --create-demo-courses
@@ -52,6 +57,10 @@ func runLMS(ctx context.Context, args []string, env Env, cfgEnv config.Env) erro
 	if err != nil {
 		return &UsageError{fmt.Errorf("lms check: %w", err)}
 	}
+	shopCode, rest, err := cutFlag(rest, "shop")
+	if err != nil {
+		return &UsageError{fmt.Errorf("lms check: %w", err)}
+	}
 	coursesFile, rest, err := cutFlag(rest, "courses")
 	if err != nil {
 		return &UsageError{fmt.Errorf("lms check: %w", err)}
@@ -70,8 +79,8 @@ func runLMS(ctx context.Context, args []string, env Env, cfgEnv config.Env) erro
 		return &UsageError{fmt.Errorf("lms check: %w", err)}
 	case len(pos) > 0:
 		return &UsageError{fmt.Errorf("lms check: unexpected argument %q", pos[0])}
-	case cfg.MoodleURL == nil:
-		return &UsageError{errors.New("lms check: give the site with --moodle-url and --moodle-token (or COURSESHOP_MOODLE_URL and COURSESHOP_MOODLE_TOKEN or its _FILE)")}
+	case cfg.MoodleURL == nil && shopCode == "":
+		return &UsageError{errors.New("lms check: give the site with --moodle-url and --moodle-token (or COURSESHOP_MOODLE_URL and COURSESHOP_MOODLE_TOKEN or its _FILE), or a shop with --shop CODE")}
 	case createDemo && coursesFile == "":
 		return &UsageError{errors.New("lms check: --create-demo-courses needs --courses FILE (internal/demo/courses.json in the source tree)")}
 	case coursesFile != "" && !createDemo:
@@ -84,13 +93,39 @@ func runLMS(ctx context.Context, args []string, env Env, cfgEnv config.Env) erro
 			return fmt.Errorf("lms check: %w", err)
 		}
 	}
-	return lmsCheck(ctx, env.Stdout, moodleClient(cfg), course, demo, coursesFile)
+	site := lms.Access{URL: cfg.MoodleURL, Token: cfg.MoodleToken}
+	if shopCode != "" {
+		if site, err = shopSite(ctx, cfg, cfgEnv, env, shopCode); err != nil {
+			return err
+		}
+	}
+	return lmsCheck(ctx, env.Stdout, moodleClient(cfg, site), course, demo, coursesFile)
 }
 
-// moodleClient returns the client of the configured Moodle site, with the
-// configured role ids.
-func moodleClient(cfg config.Config) *moodle.Client {
-	return moodle.New(cfg.MoodleURL, cfg.MoodleToken, moodle.Options{RoleIDs: cfg.MoodleRoles})
+// shopSite returns the Moodle site and token of the shop code of the
+// database, and says which it is.
+func shopSite(ctx context.Context, cfg config.Config, cfgEnv config.Env, env Env, code string) (lms.Access, error) {
+	st, err := openStore(ctx, cfg, newLogger(cfg, env.Stderr))
+	if err != nil {
+		return lms.Access{}, err
+	}
+	defer st.Close()
+	sh, err := st.ShopByCode(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return lms.Access{}, fmt.Errorf("lms check: no shop %q in the database (--db)", code)
+	}
+	if err != nil {
+		return lms.Access{}, err
+	}
+	if sh.LMSConnector != lms.ConnectorMoodle {
+		return lms.Access{}, fmt.Errorf("lms check: shop %s uses the built-in LMS (lms_connector %q): there is no Moodle site to check", code, sh.LMSConnector)
+	}
+	a, err := cfg.MoodleAccess(cfgEnv, sh.Site())
+	if err != nil {
+		return lms.Access{}, fmt.Errorf("lms check: shop %s: %w", code, err)
+	}
+	fmt.Fprintf(env.Stdout, "Shop %s (%s)\n", sh.Code, sh.Name)
+	return a, nil
 }
 
 // cutBoolFlag removes --name or --name=BOOL (one or two dashes) from args,

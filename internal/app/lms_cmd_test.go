@@ -264,7 +264,7 @@ func TestMoodleRolesConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return moodleClient(cfg)
+		return moodleClient(cfg, lms.Access{URL: cfg.MoodleURL, Token: cfg.MoodleToken})
 	}
 	ref := func(id int64) string { return strconv.FormatInt(id, 10) }
 

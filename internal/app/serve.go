@@ -15,7 +15,6 @@ import (
 	"courseshop/internal/config"
 	"courseshop/internal/demo"
 	"courseshop/internal/i18n"
-	"courseshop/internal/lms"
 	"courseshop/internal/lms/local"
 	"courseshop/internal/mail"
 	"courseshop/internal/metrics"
@@ -32,7 +31,7 @@ import (
 // cleaned up.
 const sweepEvery = 10 * time.Minute
 
-func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) error {
+func serve(ctx context.Context, cfg config.Config, env Env, cfgEnv config.Env, log *slog.Logger) error {
 	// Parse templates and translations before touching the database: a
 	// broken build fails at once.
 	catalog, err := i18n.New()
@@ -67,22 +66,18 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 	captured := cfg.SMTP == nil
 	modes := payment.NewRegistry(payment.Builtin()...)
 	outbox := mail.NewOutbox(mails, captured)
-	// The learning platform: Moodle when one is configured, else the
-	// built-in LMS in the shop's own database.
-	var conn lms.Connector = local.New(st, local.WithBaseURL(strings.TrimSuffix(baseURL.String(), "/")))
-	lmsName := "builtin"
-	if cfg.MoodleURL != nil {
-		conn, lmsName = moodleClient(cfg), "moodle "+cfg.MoodleURL.String()
-	}
+	// The learning platforms: each shop's Moodle site, or the built-in LMS
+	// in the shop's own database.
+	sites := lmsDirectory(cfg, cfgEnv, local.New(st, local.WithBaseURL(strings.TrimSuffix(baseURL.String(), "/"))))
 	// Paid orders are produced (enrolments, licence keys) by the engine,
 	// from jobs written in the payment's transaction; it also runs the
 	// daily lifecycle pass (instance states, renewal reminders, rule C8).
-	engine := production.New(st, conn, outbox, production.Options{Logger: log, SeatReleaseGrace: cfg.SeatGrace,
+	engine := production.New(st, sites, outbox, production.Options{Logger: log, SeatReleaseGrace: cfg.SeatGrace,
 		ExpiringDays: cfg.ExpiringDays, ReminderDays: cfg.ReminderDays, AccountGrace: time.Duration(cfg.AccountGraceDays) * 24 * time.Hour,
 		ShopURL: baseURL.String()})
 	ords := orders.New(st, modes, orders.Options{DefaultHold: cfg.OrderHold, Production: engine})
 	engine.UseOrders(ords)
-	svc := shop.New(shop.Deps{Store: st, LMS: conn, Outbox: outbox, Payments: modes, Orders: ords, Production: engine, Log: log,
+	svc := shop.New(shop.Deps{Store: st, LMS: sites, Outbox: outbox, Payments: modes, Orders: ords, Production: engine, Log: log,
 		BaseURL: baseURL, SalesEmail: cfg.SalesEmail})
 
 	if cfg.Demo {
@@ -96,6 +91,9 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 		if _, err := svc.EnsureAdmin(ctx, demo.AdminEmail, demo.AdminPassword, password.Default()); err != nil {
 			return err
 		}
+	}
+	if err := checkShopSites(ctx, st, sites, cfg, log); err != nil {
+		return err
 	}
 	if cfg.AdminEmail != "" {
 		created, err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword, password.Default())
@@ -121,7 +119,7 @@ func serve(ctx context.Context, cfg config.Config, env Env, log *slog.Logger) er
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("courseshop is listening", slog.String("addr", addr), slog.String("url", baseURL.String()),
-		slog.String("engine", string(st.Engine())), slog.Bool("mail_captured", captured), slog.String("lms", lmsName))
+		slog.String("engine", string(st.Engine())), slog.Bool("mail_captured", captured))
 	if cfg.Demo {
 		fmt.Fprintf(env.Stdout, "courseshop demo: open %s/shop/demo\nback-office administrator: %s / %s\nlearner (shop sign-in): %s / %s\ne-mails are captured in the outbox, not sent\n",
 			baseURL, demo.AdminEmail, demo.AdminPassword, demo.LearnerEmail, demo.LearnerPassword)

@@ -7,6 +7,8 @@ package catalog
 import (
 	"encoding/json"
 	"time"
+
+	"courseshop/internal/lms"
 )
 
 // Catalog is a tree of categories and products, possibly shared by several
@@ -52,10 +54,19 @@ type Shop struct {
 	Seller            Seller
 	Settings          json.RawMessage
 	LMSConnector      string
-	SortOrder         int
-	Enabled           bool
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// MoodleURL is the shop's own Moodle site when LMSConnector is
+	// "moodle"; empty for the default site. Its token is a secret, read
+	// from the environment, never stored.
+	MoodleURL string
+	SortOrder int
+	Enabled   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Site returns what the shop says of its learning platform.
+func (sh *Shop) Site() lms.ShopSite {
+	return lms.ShopSite{Code: sh.Code, Connector: sh.LMSConnector, MoodleURL: sh.MoodleURL}
 }
 
 // Text is the localised wording of a category or product in one language.

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"courseshop/internal/lms"
 	"courseshop/internal/money"
 )
 
@@ -533,7 +534,7 @@ func (tc *TaxClass) Validate() []FieldError {
 }
 
 // LMSConnectors returns the connectors a shop can produce through.
-func LMSConnectors() []string { return []string{"local", "moodle"} }
+func LMSConnectors() []string { return []string{lms.ConnectorLocal, lms.ConnectorMoodle} }
 
 // Validate checks a shop on its own: code syntax (an alias: it is in URLs),
 // a name, currency, default locale, payment modes (the guest modes a subset
@@ -573,6 +574,13 @@ func (sh *Shop) Validate() []FieldError {
 	}
 	if err := oneOf(sh.LMSConnector, LMSConnectors()...); err != nil {
 		es.Add("lms_connector", err.Error())
+	}
+	if sh.MoodleURL != "" {
+		if _, err := lms.ParseSiteURL(sh.MoodleURL); err != nil {
+			es.Add("moodle_url", err.Error())
+		} else if sh.LMSConnector != lms.ConnectorMoodle {
+			es.Add("moodle_url", "is only for a shop whose lms_connector is moodle")
+		}
 	}
 	return es
 }

@@ -229,6 +229,9 @@ func TestShopValidate(t *testing.T) {
 		},
 			[]string{"payment_modes[1]", "payment_modes[2]", "checkout_steps[0]"}},
 		{"seller and connector", func(s *Shop) { s.Seller.Country, s.LMSConnector = "France", "" }, []string{"seller.country", "lms_connector"}},
+		{"own Moodle site", func(s *Shop) { s.LMSConnector, s.MoodleURL = "moodle", "https://lms.example.com" }, nil},
+		{"bad Moodle site", func(s *Shop) { s.LMSConnector, s.MoodleURL = "moodle", "lms.example.com/?x" }, []string{"moodle_url"}},
+		{"Moodle site of a local shop", func(s *Shop) { s.MoodleURL = "https://lms.example.com" }, []string{"moodle_url"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := good()

@@ -291,7 +291,7 @@ func (s *state) fileShop(sh *catalog.Shop) (Shop, error) {
 		Code: sh.Code, Name: sh.Name, Description: sh.Description, Currency: sh.Currency, Catalog: dc.Code,
 		DefaultLocale: sh.DefaultLocale, Terms: sh.Terms, PaymentModes: sh.PaymentModes, GuestPaymentModes: sh.GuestPaymentModes,
 		CheckoutSteps: sh.CheckoutSteps, ShowTaxedPrices: sh.ShowTaxedPrices, TestMode: sh.TestMode, TestForEveryone: sh.TestForEveryone,
-		SupportCourse: sh.SupportCourseRef, LMSConnector: sh.LMSConnector, SortOrder: sh.SortOrder, Enabled: sh.Enabled,
+		SupportCourse: sh.SupportCourseRef, LMSConnector: sh.LMSConnector, MoodleURL: sh.MoodleURL, SortOrder: sh.SortOrder, Enabled: sh.Enabled,
 		Seller: Seller(sh.Seller),
 	}), nil
 }
@@ -371,7 +371,7 @@ func domainShop(sh Shop) *catalog.Shop {
 		Terms: sh.Terms, PaymentModes: sh.PaymentModes, GuestPaymentModes: sh.GuestPaymentModes, CheckoutSteps: sh.CheckoutSteps,
 		ShowTaxedPrices: sh.ShowTaxedPrices, TestMode: sh.TestMode, TestForEveryone: sh.TestForEveryone,
 		SupportCourseRef: sh.SupportCourse, Seller: catalog.Seller(sh.Seller), LMSConnector: sh.LMSConnector,
-		SortOrder: sh.SortOrder, Enabled: sh.Enabled,
+		MoodleURL: sh.MoodleURL, SortOrder: sh.SortOrder, Enabled: sh.Enabled,
 	}
 }
 

@@ -166,6 +166,7 @@ type Shop struct {
 	TestForEveryone   bool     `json:"test_for_everyone"`
 	SupportCourse     string   `json:"support_course"`
 	LMSConnector      string   `json:"lms_connector"`
+	MoodleURL         string   `json:"moodle_url"`
 	SortOrder         int      `json:"sort_order"`
 	Enabled           bool     `json:"enabled"`
 	Seller            Seller   `json:"seller"`

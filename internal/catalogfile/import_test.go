@@ -107,7 +107,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("media exported as %q; two files named pm-101.svg go under their hashes", names)
 		}
 		exported := tree["catalog.json"]
-		for _, want := range []string{`"passcode_hash": "$argon2id$`, `"unit": "465.50"`, `"picture": "media/pm-101.png"`, `"leaflet": "media/Leaflet-PM-101.pdf"`, "Terms of sale <b>apply</b>."} {
+		for _, want := range []string{`"passcode_hash": "$argon2id$`, `"moodle_url": "https://lms.partners.example"`, `"unit": "465.50"`, `"picture": "media/pm-101.png"`, `"leaflet": "media/Leaflet-PM-101.pdf"`, "Terms of sale <b>apply</b>."} {
 			if !strings.Contains(exported, want) {
 				t.Errorf("export lacks %s", want)
 			}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"courseshop/internal/lms"
 )
 
 // Config is the validated configuration of one command run.
@@ -309,18 +311,15 @@ func build(values map[string]*value) (Config, error) {
 		c.SalesEmail = s
 	}
 	if s, ok := get("moodle-url"); ok && s != "" {
-		u, err := url.Parse(s)
-		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			bad("moodle-url", "want an absolute http or https URL, e.g. https://lms.example.com")
-		case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-			bad("moodle-url", "want the site's address only, without user, ? or #")
+		u, err := lms.ParseSiteURL(s)
+		if err != nil {
+			bad("moodle-url", err.Error())
 		}
 		c.MoodleURL = u
 	}
 	if s, ok := get("moodle-token"); ok && s != "" {
-		if strings.IndexFunc(s, func(r rune) bool { return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') }) >= 0 {
-			bad("moodle-token", "want the token as Moodle shows it: letters and digits only")
+		if err := checkToken(s); err != nil {
+			bad("moodle-token", err.Error())
 		}
 		c.MoodleToken = s
 	}

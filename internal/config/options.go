@@ -31,13 +31,15 @@ const (
 
 // Options returns the settings table, in the order usage lists them.
 func Options() []Option {
-	// The commands that open the database.
+	// The commands that open the database and log; lms check --shop only
+	// reads a shop from it.
 	withDB := []string{cmdServe, cmdMigrate, cmdCatalog, cmdDocuments, cmdSupport}
+	db := append(slices.Clone(withDB), cmdLMS)
 	serve := []string{cmdServe}
 	moodle := []string{cmdServe, cmdLMS, cmdCatalog} // catalog check looks products up in Moodle
 	return []Option{
 		{Name: "addr", Env: "COURSESHOP_ADDR", Default: "127.0.0.1:8080", Usage: "address the HTTP server listens on", Commands: serve},
-		{Name: "db", Env: "COURSESHOP_DB", Default: "sqlite:courseshop.db", Usage: "database: sqlite:PATH or postgres://user:pass@host:port/name", Secret: true, Commands: withDB},
+		{Name: "db", Env: "COURSESHOP_DB", Default: "sqlite:courseshop.db", Usage: "database: sqlite:PATH or postgres://user:pass@host:port/name", Secret: true, Commands: db},
 		{Name: "demo", Env: "COURSESHOP_DEMO", Default: "false", Usage: "load the demo shop into an empty database and create the demo administrator", Bool: true, Commands: serve},
 		{Name: "base-url", Env: "COURSESHOP_BASE_URL", Usage: "public URL of the shop, used in links and as trusted origin (default http://ADDR)", Commands: serve},
 		{Name: "admin-email", Env: "COURSESHOP_ADMIN_EMAIL", Usage: "e-mail of the first back-office administrator, created at start-up when none exists", Commands: serve},

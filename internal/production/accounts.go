@@ -23,7 +23,7 @@ const (
 // shop created it, it is kept active, and reactivated when the shop had
 // suspended it (rule C8). Accounts the shop did not create are left as
 // they are.
-func (e *Engine) accountInUse(ctx context.Context, u *lms.User) error {
+func (e *Engine) accountInUse(ctx context.Context, conn lms.Connector, u *lms.User) error {
 	a, err := e.store.ShopAccountByRef(ctx, u.Ref)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -31,11 +31,22 @@ func (e *Engine) accountInUse(ctx context.Context, u *lms.User) error {
 	if err != nil {
 		return err
 	}
+	if a.ShopID != 0 {
+		// Records are kept by account id: this one may be of the account
+		// with the same id on another shop's site, not of u.
+		own, err := e.lmsOf(ctx, a.ShopID)
+		if err != nil {
+			return err
+		}
+		if own != conn {
+			return nil
+		}
+	}
 	// Only a suspension the shop made is undone: an account an LMS
 	// administrator suspended stays so.
 	reactivate := !a.SuspendedAt.IsZero() && u.Suspended
 	if reactivate {
-		if err := e.lms.SetSuspended(ctx, u.Ref, false); err != nil {
+		if err := conn.SetSuspended(ctx, u.Ref, false); err != nil {
 			return fmt.Errorf("reactivate account %s: %w", u.Username, err)
 		}
 		u.Suspended = false
@@ -87,11 +98,25 @@ func (e *Engine) suspendIdleAccounts(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
+// lmsOfAccount returns the connector of the shop whose LMS created a.
+// An account recorded without its shop (before shops had their own
+// sites) is looked for in the default connector.
+func (e *Engine) lmsOfAccount(ctx context.Context, a *store.ShopAccount) (lms.Connector, error) {
+	if a.ShopID == 0 {
+		return e.lms.For(lms.ShopSite{})
+	}
+	return e.lmsOf(ctx, a.ShopID)
+}
+
 // suspendAccount suspends one idle account. The shop's mark is written
 // before the LMS call and checked after it: production touching the
 // account meanwhile (accountInUse) wins, and the suspension is taken back.
 func (e *Engine) suspendAccount(ctx context.Context, a *store.ShopAccount, cutoff time.Time) (bool, error) {
-	u, err := e.lms.UserByRef(ctx, a.UserRef)
+	conn, err := e.lmsOfAccount(ctx, a)
+	if err != nil {
+		return false, err
+	}
+	u, err := conn.UserByRef(ctx, a.UserRef)
 	if errors.Is(err, lms.ErrNoUser) {
 		return false, nil // deleted in the LMS: nothing to suspend
 	}
@@ -105,7 +130,7 @@ func (e *Engine) suspendAccount(ctx context.Context, a *store.ShopAccount, cutof
 	if err != nil || !marked {
 		return false, err
 	}
-	if err := e.lms.SetSuspended(ctx, u.Ref, true); err != nil {
+	if err := conn.SetSuspended(ctx, u.Ref, true); err != nil {
 		return false, errors.Join(fmt.Errorf("suspend %s: %w", u.Username, err), e.store.UnmarkShopAccountSuspended(ctx, u.Ref, at))
 	}
 	cur, err := e.store.ShopAccountByRef(ctx, u.Ref)
@@ -114,7 +139,7 @@ func (e *Engine) suspendAccount(ctx context.Context, a *store.ShopAccount, cutof
 	}
 	if !cur.SuspendedAt.Equal(at) {
 		// Given something while the LMS was called: active it stays.
-		return false, e.lms.SetSuspended(ctx, u.Ref, false)
+		return false, conn.SetSuspended(ctx, u.Ref, false)
 	}
 	data, _ := json.Marshal(map[string]string{"username": u.Username, "active_since": a.ActiveSince.Format(time.RFC3339),
 		"grace": e.opt.AccountGrace.String()})

@@ -115,14 +115,22 @@ func (e *Engine) RestoreInstance(ctx context.Context, ref, actor string) error {
 
 // applyLMS does how to in's LMS object and says what it did.
 func (e *Engine) applyLMS(ctx context.Context, in *store.Instance, how undo) (string, error) {
+	var conn lms.Connector
+	switch in.LMSObjectType {
+	case store.LMSObjectEnrolment, store.LMSObjectSeat, store.LMSObjectRole:
+		var err error
+		if conn, _, err = e.lmsOfCustomer(ctx, in.CustomerID); err != nil {
+			return "", err
+		}
+	}
 	switch in.LMSObjectType {
 	case store.LMSObjectEnrolment, store.LMSObjectSeat:
 		if in.LMSObjectRef == "" {
 			return "free seat: nothing in the LMS", nil
 		}
-		return e.applyEnrolment(ctx, in, how)
+		return e.applyEnrolment(ctx, conn, in, how)
 	case store.LMSObjectRole:
-		return e.applyRole(ctx, in, how)
+		return e.applyRole(ctx, conn, in, how)
 	case store.LMSObjectCourse, store.LMSObjectCategory:
 		return fmt.Sprintf("%s %s left as it is in the LMS", in.LMSObjectType, in.LMSObjectRef), nil
 	}
@@ -131,7 +139,7 @@ func (e *Engine) applyLMS(ctx context.Context, in *store.Instance, how undo) (st
 
 // applyEnrolment suspends, removes or restores the enrolment of an
 // enrolment instance or an assigned seat ("<course id>:<user ref>").
-func (e *Engine) applyEnrolment(ctx context.Context, in *store.Instance, how undo) (string, error) {
+func (e *Engine) applyEnrolment(ctx context.Context, conn lms.Connector, in *store.Instance, how undo) (string, error) {
 	courseRef, user, _ := strings.Cut(in.LMSObjectRef, ":")
 	courseID, err := strconv.ParseInt(courseRef, 10, 64)
 	if err != nil || user == "" {
@@ -153,17 +161,17 @@ func (e *Engine) applyEnrolment(ctx context.Context, in *store.Instance, how und
 		// bring it back with the learner's progress.
 		en := enrolmentOf(courseID, user, in)
 		en.Suspended = true
-		if err := e.lms.Enrol(ctx, en); err != nil {
+		if err := conn.Enrol(ctx, en); err != nil {
 			return "", fmt.Errorf("suspend the enrolment of %s in %d: %w", user, courseID, err)
 		}
 		return "enrolment suspended", nil
 	default:
-		if err := e.lms.Unenrol(ctx, user, courseID); err != nil {
+		if err := conn.Unenrol(ctx, user, courseID); err != nil {
 			return "", fmt.Errorf("unenrol %s from %d: %w", user, courseID, err)
 		}
 		return "unenrolled", nil
 	}
-	if err := e.lms.Enrol(ctx, enrolmentOf(courseID, user, holders...)); err != nil {
+	if err := conn.Enrol(ctx, enrolmentOf(courseID, user, holders...)); err != nil {
 		return "", fmt.Errorf("enrol %s in %d: %w", user, courseID, err)
 	}
 	return note, nil
@@ -188,7 +196,7 @@ func enrolmentOf(courseID int64, user string, holders ...*store.Instance) lms.En
 
 // applyRole unassigns or assigns again the role of a role instance
 // ("<level>:<instance id>:<role>:<user ref>").
-func (e *Engine) applyRole(ctx context.Context, in *store.Instance, how undo) (string, error) {
+func (e *Engine) applyRole(ctx context.Context, conn lms.Connector, in *store.Instance, how undo) (string, error) {
 	parts := strings.SplitN(in.LMSObjectRef, ":", 4)
 	var id int64
 	var err error
@@ -200,7 +208,7 @@ func (e *Engine) applyRole(ctx context.Context, in *store.Instance, how undo) (s
 	}
 	a := lms.RoleAssignment{Level: lms.ContextLevel(parts[0]), InstanceID: id, Role: parts[2], UserRef: parts[3]}
 	if how == undoRestore {
-		if err := e.lms.AssignRole(ctx, a); err != nil {
+		if err := conn.AssignRole(ctx, a); err != nil {
 			return "", fmt.Errorf("assign role %s to %s: %w", a.Role, a.UserRef, err)
 		}
 		return "role assigned again", nil
@@ -212,7 +220,7 @@ func (e *Engine) applyRole(ctx context.Context, in *store.Instance, how undo) (s
 	if len(others) > 0 {
 		return "role kept: also granted by " + references(others), nil
 	}
-	if err := e.lms.UnassignRole(ctx, a); err != nil {
+	if err := conn.UnassignRole(ctx, a); err != nil {
 		return "", fmt.Errorf("unassign role %s from %s: %w", a.Role, a.UserRef, err)
 	}
 	return "role unassigned", nil

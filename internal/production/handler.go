@@ -159,13 +159,13 @@ func (t *Task) Participants() []order.Participant { return t.Line.Snapshot.Parti
 // e-mail, as for a guest buyer (rule C3). An existing account is used as
 // it is.
 func (t *Task) Account(ctx context.Context, p order.Participant) (*lms.User, error) {
-	u, created, err := t.engine.ensureAccount(ctx, t.job, person{Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
+	u, created, err := t.engine.ensureAccount(ctx, t.LMS, t.Order.ShopID, t.job, person{Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
 		City: p.City, Institution: p.Institution, Phone: p.Phone}, t.Order.Locale, t.Order.CustomerID, store.CreatedForLearner)
 	if err != nil {
 		return nil, err
 	}
 	if created {
-		m, err := t.engine.accountCreatedMail(ctx, t.Order, u)
+		m, err := t.engine.accountCreatedMail(ctx, t.LMS, t.Order, u)
 		if err != nil {
 			return nil, err
 		}

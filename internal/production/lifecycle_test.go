@@ -33,6 +33,7 @@ func TestLifecycle(t *testing.T) {
 			"DeleteSeat":        testDeleteSeat,
 			"DeleteRole":        testDeleteRoleAndCourse,
 			"RenewalReminder":   testRenewalReminder,
+			"ReminderExtended":  testReminderAfterExtension,
 			"AccountSuspension": testAccountSuspension,
 			"DailyJob":          testDailyJob,
 			"RunSchedules":      testRunSchedules,
@@ -51,7 +52,7 @@ const day = 24 * time.Hour
 // the tests use: expiring 7 days before the end, reminders 14 days
 // before, accounts suspended 30 days after their last product.
 func (e *env) lifecycleEngine() *production.Engine {
-	eng := production.New(e.st, e.conn, e.outbox, production.Options{Now: e.clock.Now, Backoff: time.Minute, MaxAttempts: 4,
+	eng := production.New(e.st, lms.Only(e.conn), e.outbox, production.Options{Now: e.clock.Now, Backoff: time.Minute, MaxAttempts: 4,
 		ExpiringDays: 7, ReminderDays: 14, AccountGrace: 30 * day, ShopURL: "https://shop.lab.test/", LMSURL: "https://lab.test", LifecycleCheck: -1})
 	eng.UseOrders(orders.New(e.st, payment.NewRegistry(payment.Builtin()...), orders.Options{Now: e.clock.Now, Production: eng}))
 	return eng
@@ -392,6 +393,53 @@ func testRenewalReminder(t *testing.T, e *env) {
 	}
 }
 
+// testReminderAfterExtension: an extension moves the reminder with the
+// end: none before the old end, one before the new end, for it.
+func testReminderAfterExtension(t *testing.T, e *env) {
+	lc := e.lifecycleEngine()
+	e.addProduct(t, &catalog.Product{Code: "RPM", Renewable: true, Handler: production.HandlerEnrolOneCourse,
+		HandlerParams: json.RawMessage(`{"course_shortname":"PM101","duration_days":30}`)})
+	e.addExtension(t, "EXT", `{"products":["RPM"],"duration_days":30}`)
+	c := e.lead(t, "zoe@example.com", "Zoé", "Martin")
+	e.place(t, c, "", "RPM", 1)
+	e.drain(t, e.eng)
+	rpm := e.instances(t, c.ID)[0]
+	reminders := func() int {
+		t.Helper()
+		n := 0
+		for _, m := range e.mails(t, "zoe@example.com") {
+			if m.Kind == mail.KindRenewalReminder {
+				n++
+			}
+		}
+		return n
+	}
+	// Extended on day 10 by 30 days: it ends on day 60.
+	e.clock.Add(10 * day)
+	e.placeRefs(t, c, "EXT", rpm.Reference)
+	e.drain(t, e.eng)
+	newEnd := rpm.End.AddDate(0, 0, 30)
+	if got := e.instance(t, rpm.Reference).End; !got.Equal(newEnd) {
+		t.Fatalf("extended end %s, want %s", got, newEnd)
+	}
+	// Days 17 to 38: the old end is near or past, the new one is not.
+	for range 4 {
+		e.clock.Add(7 * day)
+		if rep := e.lifecycle(t, lc); rep.Reminders != 0 {
+			t.Fatalf("reminded on %s for an end moved to %s", e.clock.Now().Format(time.DateOnly), newEnd.Format(time.DateOnly))
+		}
+	}
+	// Day 50: the new end is within 14 days.
+	e.clock.Add(12 * day)
+	if rep := e.lifecycle(t, lc); rep.Reminders != 1 || reminders() != 1 {
+		t.Fatalf("pass before the new end: %+v, %d mails", rep, reminders())
+	}
+	_, evs := e.eventKinds(t, rpm.Reference)
+	if last := evs[len(evs)-1]; last.Kind != store.InstanceEventRenewalReminder || last.Data["end"] != newEnd.Format(time.RFC3339) {
+		t.Errorf("last event %+v, want a reminder for %s", last, newEnd.Format(time.RFC3339))
+	}
+}
+
 // audits returns the actions of the audit trail of an LMS account.
 func (e *env) audits(t testing.TB, ref string) []string {
 	t.Helper()
@@ -605,7 +653,7 @@ func testDailyJob(t *testing.T, e *env) {
 }
 
 func testRunSchedules(t *testing.T, e *env) {
-	eng := production.New(e.st, e.conn, e.outbox, production.Options{Now: e.clock.Now, PollInterval: 10 * time.Millisecond})
+	eng := production.New(e.st, lms.Only(e.conn), e.outbox, production.Options{Now: e.clock.Now, PollInterval: 10 * time.Millisecond})
 	eng.UseOrders(e.svc)
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)

@@ -34,7 +34,11 @@ func (e *Engine) runLine(ctx context.Context, j *store.Job) error {
 	if line == nil {
 		return permanent(fmt.Errorf("%w: line %d of order %s", store.ErrNotFound, p.LineID, o.Number))
 	}
-	buyer, err := e.lms.UserByRef(ctx, p.BuyerRef)
+	conn, err := e.lmsOf(ctx, o.ShopID)
+	if err != nil {
+		return err
+	}
+	buyer, err := conn.UserByRef(ctx, p.BuyerRef)
 	if err != nil {
 		return fmt.Errorf("buyer account %s: %w", p.BuyerRef, err)
 	}
@@ -60,7 +64,7 @@ func (e *Engine) runLine(ctx context.Context, j *store.Job) error {
 		if !ok {
 			return permanent(fmt.Errorf("%w: %q (%s)", ErrUnknownHandler, u.Handler, u.Code))
 		}
-		t := &Task{Order: o, Line: line, Unit: u, Buyer: buyer, Base: base, Now: now, LMS: e.lms, engine: e, job: j, existing: existing}
+		t := &Task{Order: o, Line: line, Unit: u, Buyer: buyer, Base: base, Now: now, LMS: conn, engine: e, job: j, existing: existing}
 		ins, err := h.Produce(ctx, t)
 		if err != nil {
 			return fmt.Errorf("%s: %w", u.Code, err)

@@ -38,6 +38,7 @@ func TestProductionMoodle(t *testing.T) {
 					"AssignRole":       testMoodleAssignRole,
 					"CreateCourse":     testMoodleCreateCourse,
 					"CreateCategory":   testMoodleCreateCategory,
+					"ExtendEnrolment":  testMoodleExtendEnrolment,
 					"ErrorBody":        testMoodleErrorBody,
 					"WebServicesOff":   testMoodleWebServicesOff,
 					"Timeout":          testMoodleTimeout,
@@ -89,8 +90,14 @@ func (m *moodleEnv) user(username, email, first, last string) string {
 // userByEmail returns the site's only account with that e-mail.
 func (m *moodleEnv) userByEmail(t testing.TB, email string) moodletest.User {
 	t.Helper()
+	return siteUser(t, m.srv, email)
+}
+
+// siteUser returns a fake site's only account with that e-mail.
+func siteUser(t testing.TB, srv *moodletest.Server, email string) moodletest.User {
+	t.Helper()
 	var found []moodletest.User
-	for _, u := range m.srv.Users() {
+	for _, u := range srv.Users() {
 		if strings.EqualFold(u.Email, email) && !u.Deleted {
 			found = append(found, u)
 		}
@@ -155,6 +162,34 @@ func testMoodleEnrolAndLicence(t *testing.T, m *moodleEnv) {
 	ins := m.instances(t, c.ID)
 	if len(ins) != 2 || ins[0].LMSObjectRef != fmt.Sprintf("%d:%d", course, u.ID) || ins[1].LMSObjectType != store.LMSObjectRegistered {
 		t.Errorf("instances %+v %+v", ins[0], ins[len(ins)-1])
+	}
+	m.noRefusals(t)
+}
+
+// testMoodleExtendEnrolment: an extension enrols the learner again in
+// Moodle with the later end, and the instance follows.
+func testMoodleExtendEnrolment(t *testing.T, m *moodleEnv) {
+	course := m.srv.AddCourse(moodletest.Course{Shortname: "PM101", Fullname: "Project management", IDNumber: "pm-101", Visible: true})
+	m.addExtension(t, "EXT", `{"products":["PM"],"duration_days":10}`)
+	c := m.lead(t, "guest@example.com", "Gail", "Guest")
+	first := m.place(t, c, "", "PM", 1)
+	m.drain(t, m.eng)
+	m.complete(t, first)
+	in := m.instances(t, c.ID)[0]
+	u := m.userByEmail(t, "guest@example.com")
+	if en, ok := m.srv.Enrolment(u.ID, course); !ok || !en.End.Equal(in.End) {
+		t.Fatalf("enrolment %+v (%v), instance ends %s", en, ok, in.End)
+	}
+	m.clock.Add(5 * day)
+	o := m.placeRefs(t, c, "EXT", in.Reference)
+	m.drain(t, m.eng)
+	m.complete(t, o)
+	want := in.End.AddDate(0, 0, 10)
+	if got := m.instance(t, in.Reference); !got.End.Equal(want) {
+		t.Errorf("instance ends %s, want %s", got.End, want)
+	}
+	if en, ok := m.srv.Enrolment(u.ID, course); !ok || !en.End.Equal(want) || en.Suspended || en.Role != "student" {
+		t.Errorf("Moodle enrolment %+v (%v), want student until %s", en, ok, want)
 	}
 	m.noRefusals(t)
 }

@@ -46,7 +46,7 @@ const SupportRole = "student"
 // LMS does not have is noted and skipped (a misconfiguration must not hold
 // up what was bought); an LMS that fails otherwise fails the job, which is
 // retried (enrolling again is harmless).
-func (e *Engine) enrolInSupportCourse(ctx context.Context, o *order.Order, buyer *lms.User) (string, error) {
+func (e *Engine) enrolInSupportCourse(ctx context.Context, conn lms.Connector, o *order.Order, buyer *lms.User) (string, error) {
 	sh, err := e.store.ShopByID(ctx, o.ShopID)
 	if err != nil {
 		return "", err
@@ -54,14 +54,14 @@ func (e *Engine) enrolInSupportCourse(ctx context.Context, o *order.Order, buyer
 	if sh.SupportCourseRef == "" {
 		return "", nil
 	}
-	course, err := e.lms.Course(ctx, lms.CourseRef{IDNumber: sh.SupportCourseRef})
+	course, err := conn.Course(ctx, lms.CourseRef{IDNumber: sh.SupportCourseRef})
 	if errors.Is(err, lms.ErrNoCourse) {
 		return fmt.Sprintf("no course with idnumber %q: not enrolled", sh.SupportCourseRef), nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("support course %s: %w", sh.SupportCourseRef, err)
 	}
-	if err := e.lms.Enrol(ctx, lms.Enrolment{UserRef: buyer.Ref, CourseID: course.ID, Role: SupportRole}); err != nil {
+	if err := conn.Enrol(ctx, lms.Enrolment{UserRef: buyer.Ref, CourseID: course.ID, Role: SupportRole}); err != nil {
 		return "", fmt.Errorf("enrol %s in the support course %s: %w", buyer.Username, course.Shortname, err)
 	}
 	return "enrolled in " + course.Shortname, nil
@@ -96,6 +96,10 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 		source  string
 		mails   []pendingMail
 	)
+	conn, err := e.lmsOf(ctx, o.ShopID)
+	if err != nil {
+		return err
+	}
 	boundRef := ""
 	if o.CustomerID != 0 {
 		c, err := e.store.CustomerByID(ctx, o.CustomerID)
@@ -107,15 +111,15 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 	switch {
 	case o.LMSUserRef != "":
 		source = "signed-in buyer"
-		if buyer, err = e.lms.UserByRef(ctx, o.LMSUserRef); err != nil {
+		if buyer, err = conn.UserByRef(ctx, o.LMSUserRef); err != nil {
 			return fmt.Errorf("buyer account %s: %w", o.LMSUserRef, err)
 		}
-		if err := e.accountInUse(ctx, buyer); err != nil {
+		if err := e.accountInUse(ctx, conn, buyer); err != nil {
 			return err
 		}
 		// C6: what the signed-in buyer typed at checkout is theirs to
 		// push. A refusal that will not change is noted, not fatal.
-		err := e.lms.UpdateProfile(ctx, buyer.Ref, ProfileOf(o.Customer).Over(buyer))
+		err := conn.UpdateProfile(ctx, buyer.Ref, ProfileOf(o.Customer).Over(buyer))
 		switch {
 		case lms.Retryable(err):
 			return fmt.Errorf("update the profile of %s: %w", buyer.Username, err)
@@ -126,14 +130,14 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 		}
 	case boundRef != "":
 		source = "account bound to the customer"
-		if buyer, err = e.lms.UserByRef(ctx, boundRef); err != nil {
+		if buyer, err = conn.UserByRef(ctx, boundRef); err != nil {
 			return fmt.Errorf("customer account %s: %w", boundRef, err)
 		}
-		if err := e.accountInUse(ctx, buyer); err != nil {
+		if err := e.accountInUse(ctx, conn, buyer); err != nil {
 			return err
 		}
 	default:
-		buyer, created, err = e.ensureAccount(ctx, j, person{Email: o.Customer.Email, FirstName: o.Customer.FirstName,
+		buyer, created, err = e.ensureAccount(ctx, conn, o.ShopID, j, person{Email: o.Customer.Email, FirstName: o.Customer.FirstName,
 			LastName: o.Customer.LastName, City: o.Customer.City, Country: o.Customer.Country,
 			Institution: o.Customer.Organisation, Phone: o.Customer.Phone}, o.Locale, o.CustomerID, store.CreatedForBuyer)
 		if err != nil {
@@ -144,14 +148,14 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 			source = "account created"
 		}
 	}
-	supportNote, err := e.enrolInSupportCourse(ctx, o, buyer)
+	supportNote, err := e.enrolInSupportCourse(ctx, conn, o, buyer)
 	if err != nil {
 		return err
 	}
 	prog := readProgress(j) // after ensureAccount, which may have saved some
 	switch {
 	case created:
-		m, err := e.accountCreatedMail(ctx, o, buyer)
+		m, err := e.accountCreatedMail(ctx, conn, o, buyer)
 		if err != nil {
 			return err
 		}
@@ -289,10 +293,10 @@ func Username(email string) string {
 // (store.CreatedForBuyer or CreatedForLearner), or, found again, kept
 // active (accountInUse): neither LMS keeps that mark, and what the shop
 // created it may suspend (rule C8).
-func (e *Engine) ensureAccount(ctx context.Context, j *store.Job, p person, locale string, customerID int64, role string) (*lms.User, bool, error) {
+func (e *Engine) ensureAccount(ctx context.Context, conn lms.Connector, shopID int64, j *store.Job, p person, locale string, customerID int64, role string) (*lms.User, bool, error) {
 	key := progCreate + mailaddr.Normalize(p.Email)
 	find := func() (*lms.User, bool, error) {
-		us, err := e.lms.UsersByEmail(ctx, p.Email)
+		us, err := conn.UsersByEmail(ctx, p.Email)
 		if err != nil || len(us) == 0 {
 			return nil, false, err
 		}
@@ -317,9 +321,9 @@ func (e *Engine) ensureAccount(ctx context.Context, j *store.Job, p person, loca
 		switch {
 		case err != nil || u == nil:
 		case created:
-			err = e.store.RecordShopAccount(ctx, &store.ShopAccount{UserRef: u.Ref, CustomerID: customerID, Role: role})
+			err = e.store.RecordShopAccount(ctx, &store.ShopAccount{UserRef: u.Ref, ShopID: shopID, CustomerID: customerID, Role: role})
 		default:
-			err = e.accountInUse(ctx, u)
+			err = e.accountInUse(ctx, conn, u)
 		}
 		if err != nil {
 			return nil, false, err
@@ -340,7 +344,7 @@ func (e *Engine) ensureAccount(ctx context.Context, j *store.Job, p person, loca
 		if err := e.saveProgress(ctx, j, prog); err != nil {
 			return nil, false, err
 		}
-		u, err := e.lms.CreateUser(ctx, lms.NewUser{Username: name, Email: p.Email, Locale: locale, Profile: lms.Profile{
+		u, err := conn.CreateUser(ctx, lms.NewUser{Username: name, Email: p.Email, Locale: locale, Profile: lms.Profile{
 			FirstName: p.FirstName, LastName: p.LastName, City: p.City, Country: p.Country, Institution: p.Institution, Phone: p.Phone}})
 		if errors.Is(err, lms.ErrUsernameTaken) {
 			// Taken by someone else, or by another worker creating the

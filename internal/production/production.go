@@ -108,7 +108,7 @@ type Options struct {
 // (nodes) may run on one database.
 type Engine struct {
 	store    *store.Store
-	lms      lms.Connector
+	lms      *lms.Directory
 	outbox   *mail.Outbox
 	orders   *orders.Service
 	handlers *Registry
@@ -121,9 +121,10 @@ type Engine struct {
 	crash func(j *store.Job) bool
 }
 
-// New returns an engine producing with conn, queuing mails with outbox.
-// Call UseOrders before Run or RetryOrder.
-func New(st *store.Store, conn lms.Connector, outbox *mail.Outbox, opt Options) *Engine {
+// New returns an engine producing, for each shop, with its connector in
+// sites, queuing mails with outbox. Call UseOrders before Run or
+// RetryOrder.
+func New(st *store.Store, sites *lms.Directory, outbox *mail.Outbox, opt Options) *Engine {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -166,7 +167,7 @@ func New(st *store.Store, conn lms.Connector, outbox *mail.Outbox, opt Options) 
 		log = slog.New(slog.DiscardHandler)
 	}
 	now := opt.Now
-	return &Engine{store: st, lms: conn, outbox: outbox, handlers: h, opt: opt, log: log,
+	return &Engine{store: st, lms: sites, outbox: outbox, handlers: h, opt: opt, log: log,
 		now: func() time.Time { return now().UTC().Truncate(time.Microsecond) }}
 }
 
@@ -541,10 +542,30 @@ func (e *Engine) shopName(ctx context.Context, shopID int64) (string, error) {
 	return "", fmt.Errorf("%w: shop %d", store.ErrNotFound, shopID)
 }
 
-// passwordURL asks the LMS where u sets a password, made absolute with
+// lmsOf returns the connector of the shop shopID.
+func (e *Engine) lmsOf(ctx context.Context, shopID int64) (lms.Connector, error) {
+	sh, err := e.store.ShopByID(ctx, shopID)
+	if err != nil {
+		return nil, err
+	}
+	return e.lms.For(sh.Site())
+}
+
+// lmsOfCustomer returns the shop of the customer customerID, whose
+// products live in that shop's LMS, and its connector.
+func (e *Engine) lmsOfCustomer(ctx context.Context, customerID int64) (lms.Connector, int64, error) {
+	c, err := e.store.CustomerByID(ctx, customerID)
+	if err != nil {
+		return nil, 0, err
+	}
+	conn, err := e.lmsOf(ctx, c.ShopID)
+	return conn, c.ShopID, err
+}
+
+// passwordURL asks conn where u sets a password, made absolute with
 // Options.LMSURL when the connector answers a path.
-func (e *Engine) passwordURL(ctx context.Context, ref string) (string, error) {
-	u, err := e.lms.PasswordSetURL(ctx, ref)
+func (e *Engine) passwordURL(ctx context.Context, conn lms.Connector, ref string) (string, error) {
+	u, err := conn.PasswordSetURL(ctx, ref)
 	if err != nil {
 		return "", err
 	}
@@ -554,12 +575,12 @@ func (e *Engine) passwordURL(ctx context.Context, ref string) (string, error) {
 	return u, nil
 }
 
-func (e *Engine) accountCreatedMail(ctx context.Context, o *order.Order, u *lms.User) (pendingMail, error) {
+func (e *Engine) accountCreatedMail(ctx context.Context, conn lms.Connector, o *order.Order, u *lms.User) (pendingMail, error) {
 	name, err := e.shopName(ctx, o.ShopID)
 	if err != nil {
 		return pendingMail{}, err
 	}
-	link, err := e.passwordURL(ctx, u.Ref)
+	link, err := e.passwordURL(ctx, conn, u.Ref)
 	if err != nil {
 		return pendingMail{}, err
 	}

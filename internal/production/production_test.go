@@ -165,7 +165,7 @@ func newEnv(t *testing.T, newStore newStoreFunc) *env {
 // newEngine returns an engine and its order service on the env's
 // database, as a node of the cluster would have.
 func (e *env) newEngine() (*production.Engine, *orders.Service) {
-	eng := production.New(e.st, e.conn, e.outbox, production.Options{Now: e.clock.Now, Backoff: time.Minute, MaxAttempts: 4,
+	eng := production.New(e.st, lms.Only(e.conn), e.outbox, production.Options{Now: e.clock.Now, Backoff: time.Minute, MaxAttempts: 4,
 		Lease: 5 * time.Minute, LMSURL: "https://lab.test"})
 	svc := orders.New(e.st, payment.NewRegistry(payment.Builtin()...), orders.Options{Now: e.clock.Now, Production: eng})
 	eng.UseOrders(svc)

@@ -211,18 +211,22 @@ func (e *Engine) AssignSeat(ctx context.Context, instanceRef string, learner ord
 		}
 		locale = o.Locale
 	}
-	course, err := e.lms.Course(ctx, lms.CourseRef{IDNumber: courseIDNumber})
+	conn, shopID, err := e.lmsOfCustomer(ctx, in.CustomerID)
+	if err != nil {
+		return err
+	}
+	course, err := conn.Course(ctx, lms.CourseRef{IDNumber: courseIDNumber})
 	if err != nil {
 		return fmt.Errorf("course %s: %w", courseIDNumber, err)
 	}
-	u, created, err := e.ensureAccount(ctx, nil, person{Email: learner.Email, FirstName: learner.FirstName, LastName: learner.LastName,
+	u, created, err := e.ensureAccount(ctx, conn, shopID, nil, person{Email: learner.Email, FirstName: learner.FirstName, LastName: learner.LastName,
 		City: learner.City, Institution: learner.Institution, Phone: learner.Phone}, locale, in.CustomerID, store.CreatedForLearner)
 	if err != nil {
 		return err
 	}
 	var mails []pendingMail
 	if created && o != nil {
-		m, err := e.accountCreatedMail(ctx, o, u)
+		m, err := e.accountCreatedMail(ctx, conn, o, u)
 		if err != nil {
 			return err
 		}
@@ -230,7 +234,7 @@ func (e *Engine) AssignSeat(ctx context.Context, instanceRef string, learner ord
 	}
 	now := e.now()
 	start := now.Truncate(time.Second)
-	if err := e.lms.Enrol(ctx, seatEnrolment(in, u.Ref, course.ID, start)); err != nil {
+	if err := conn.Enrol(ctx, seatEnrolment(in, u.Ref, course.ID, start)); err != nil {
 		return fmt.Errorf("enrol %s in %s: %w", u.Username, course.Shortname, err)
 	}
 	fillSeat(in, u, course, start, now)
@@ -271,7 +275,11 @@ func (e *Engine) ReleaseSeat(ctx context.Context, instanceRef, actor string) err
 	if err != nil {
 		return permanent(fmt.Errorf("seat %s: LMS reference %q", in.Reference, in.LMSObjectRef))
 	}
-	if err := e.lms.Unenrol(ctx, learner, courseID); err != nil {
+	conn, _, err := e.lmsOfCustomer(ctx, in.CustomerID)
+	if err != nil {
+		return err
+	}
+	if err := conn.Unenrol(ctx, learner, courseID); err != nil {
 		return fmt.Errorf("unenrol %s from %d: %w", learner, courseID, err)
 	}
 	data := map[string]string{"user": learner, eventEmail: in.Data[seatEmail], "course": in.Data[seatCourse]}

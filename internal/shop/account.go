@@ -163,6 +163,13 @@ func (s *Service) seatPools(ctx context.Context, c *catalogue, lang string, seat
 	byLine := map[int64]*SeatPool{}
 	byRef := map[string]*SeatPool{}
 	names := map[string]string{}
+	var conn lms.Accounts
+	if len(seats) > 0 {
+		var err error
+		if conn, err = s.lmsOf(c.shop); err != nil {
+			return nil, err
+		}
+	}
 	for _, st := range seats {
 		p := byLine[st.OrderLineID]
 		if p == nil {
@@ -170,7 +177,7 @@ func (s *Service) seatPools(ctx context.Context, c *catalogue, lang string, seat
 			for _, id := range st.Courses {
 				name, ok := names[id]
 				if !ok {
-					co, err := s.LMS.Course(ctx, lms.CourseRef{IDNumber: id})
+					co, err := conn.Course(ctx, lms.CourseRef{IDNumber: id})
 					switch {
 					case err == nil:
 						name = co.Fullname

@@ -251,7 +251,7 @@ func (s *Service) Checkout(ctx context.Context, shopCode, token, lang, step stri
 	case bound != nil:
 		v.Contact, v.Inv = bound.Contact, bound.Invoicing // C5: prefill from the account
 	case b.UserRef != "":
-		if u, err := s.LMS.UserByRef(ctx, b.UserRef); err == nil {
+		if u, err := s.account(ctx, c.shop, b.UserRef); err == nil {
 			v.Contact = customer.Contact{Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, City: u.City,
 				Country: u.Country, Organisation: u.Institution, Phone: u.Phone} // C5 without a customer yet: the profile
 		} else if !errors.Is(err, lms.ErrNoUser) {
@@ -491,8 +491,15 @@ func (s *Service) SubmitCustomer(ctx context.Context, shopCode, token string, re
 	// run while a database connection is held for the transaction.
 	var lmsUsers []*lms.User
 	if b.UserRef == "" {
-		var err error
-		if lmsUsers, err = s.LMS.UsersByEmail(ctx, contact.Email); err != nil {
+		c, err := s.catalogue(ctx, shopCode)
+		if err != nil {
+			return CustomerSaved, nil, err
+		}
+		conn, err := s.lmsOf(c.shop)
+		if err != nil {
+			return CustomerSaved, nil, err
+		}
+		if lmsUsers, err = conn.UsersByEmail(ctx, contact.Email); err != nil {
 			return CustomerSaved, nil, err
 		}
 	}

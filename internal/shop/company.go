@@ -160,7 +160,7 @@ func (s *Service) Managers(ctx context.Context, shopCode string, b Buyer, id int
 	}
 	for _, m := range ms {
 		mv := ManagerView{Ref: m.LMSUserRef, Role: m.Role, AddedAt: m.AddedAt, Me: m.LMSUserRef == b.UserRef}
-		mv.Name, mv.Email, err = s.userName(ctx, m.LMSUserRef)
+		mv.Name, mv.Email, err = s.userName(ctx, c.shop, m.LMSUserRef)
 		if err != nil {
 			return nil, err
 		}
@@ -173,8 +173,12 @@ func (s *Service) Managers(ctx context.Context, shopCode string, b Buyer, id int
 
 // userName returns an LMS user's name and e-mail; a user deleted from the
 // LMS since is shown by their ref.
-func (s *Service) userName(ctx context.Context, ref string) (name, email string, err error) {
-	u, err := s.LMS.UserByRef(ctx, ref)
+func (s *Service) userName(ctx context.Context, sh *catalog.Shop, ref string) (name, email string, err error) {
+	conn, err := s.lmsOf(sh)
+	if err != nil {
+		return "", "", err
+	}
+	u, err := conn.UserByRef(ctx, ref)
 	switch {
 	case errors.Is(err, lms.ErrNoUser):
 		return ref, "", nil
@@ -215,7 +219,7 @@ func (s *Service) InviteManager(ctx context.Context, shopCode, lang string, b Bu
 		return nil, err
 	}
 	for _, m := range ms {
-		_, addr, err := s.userName(ctx, m.LMSUserRef)
+		_, addr, err := s.userName(ctx, c.shop, m.LMSUserRef)
 		if err != nil {
 			return nil, err
 		}
@@ -223,7 +227,7 @@ func (s *Service) InviteManager(ctx context.Context, shopCode, lang string, b Bu
 			return problem("managers.already"), nil
 		}
 	}
-	inviter, _, err := s.userName(ctx, b.UserRef)
+	inviter, _, err := s.userName(ctx, c.shop, b.UserRef)
 	if err != nil {
 		return nil, err
 	}
@@ -359,11 +363,11 @@ func (s *Service) Invitation(ctx context.Context, shopCode, token string, b Buye
 		return nil, err
 	}
 	v := &InvitationView{Shop: c.shop, Company: cust.Organisation, Email: inv.Email}
-	if v.InviterName, _, err = s.userName(ctx, inv.InvitedBy); err != nil {
+	if v.InviterName, _, err = s.userName(ctx, c.shop, inv.InvitedBy); err != nil {
 		return nil, err
 	}
 	if b.UserRef != "" {
-		if _, v.SignedInAs, err = s.userName(ctx, b.UserRef); err != nil {
+		if _, v.SignedInAs, err = s.userName(ctx, c.shop, b.UserRef); err != nil {
 			return nil, err
 		}
 	}

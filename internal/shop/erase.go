@@ -67,7 +67,7 @@ type Erasure struct {
 // cartToken is the cart of the browser that asked, erased with the rest.
 // The caller signs the user out: the customer is nobody's any more.
 func (s *Service) EraseMyData(ctx context.Context, shopCode string, b Buyer, confirmEmail, cartToken, ip string) (*Erasure, []customer.Problem, error) {
-	_, cust, err := s.ownCustomer(ctx, shopCode, b)
+	c, cust, err := s.ownCustomer(ctx, shopCode, b)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,7 +92,11 @@ func (s *Service) EraseMyData(ctx context.Context, shopCode string, b Buyer, con
 		return nil, nil, err
 	}
 	if done.LMSKept == "" {
-		if err := s.LMS.SetSuspended(ctx, cust.LMSUserRef, true); err != nil {
+		conn, err := s.lmsOf(c.shop)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := conn.SetSuspended(ctx, cust.LMSUserRef, true); err != nil {
 			return nil, nil, fmt.Errorf("%w: suspend account %s: %w", ErrLMSUnavailable, cust.LMSUserRef, err)
 		}
 		done.LMSSuspended = true

@@ -14,9 +14,10 @@ import (
 // external LMS has its own pages for passwords and courses).
 var ErrNotBuiltin = errors.New("the shop's LMS is not the built-in one")
 
-// builtin returns the built-in connector, when the shop runs on it.
+// builtin returns the built-in connector, when the shops that do not use
+// Moodle run on it.
 func (s *Service) builtin() (*local.Connector, error) {
-	c, ok := s.LMS.(*local.Connector)
+	c, ok := s.LMS.Local().(*local.Connector)
 	if !ok {
 		return nil, ErrNotBuiltin
 	}

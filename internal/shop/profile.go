@@ -8,6 +8,7 @@ import (
 
 	"courseshop/internal/catalog"
 	"courseshop/internal/customer"
+	"courseshop/internal/lms"
 	"courseshop/internal/production"
 	"courseshop/internal/store"
 )
@@ -62,9 +63,13 @@ func (s *Service) SaveProfile(ctx context.Context, shopCode string, b Buyer, con
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.LMS.UserByRef(ctx, b.UserRef)
+	conn, err := s.lmsOf(c.shop)
+	var u *lms.User
 	if err == nil {
-		err = s.LMS.UpdateProfile(ctx, b.UserRef, production.ProfileOf(identity(contact)).Over(u))
+		u, err = conn.UserByRef(ctx, b.UserRef)
+	}
+	if err == nil {
+		err = conn.UpdateProfile(ctx, b.UserRef, production.ProfileOf(identity(contact)).Over(u))
 	}
 	if err != nil {
 		s.Log.Warn("profile saved, LMS not updated", slog.String("shop", c.shop.Code), slog.String("user", b.UserRef), slog.Any("error", err))

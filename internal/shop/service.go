@@ -5,6 +5,7 @@
 package shop
 
 import (
+	"courseshop/internal/catalog"
 	"log/slog"
 	"net/url"
 
@@ -22,8 +23,9 @@ var ErrNotFound = store.ErrNotFound
 
 // Deps are what the service works with.
 type Deps struct {
-	Store    *store.Store
-	LMS      lms.Accounts
+	Store *store.Store
+	// LMS gives each shop its learning platform.
+	LMS      *lms.Directory
 	Outbox   *mail.Outbox
 	Payments *payment.Registry
 	Orders   *orders.Service
@@ -40,6 +42,11 @@ type Deps struct {
 type Service struct {
 	Deps
 	cat catalogues
+}
+
+// lmsOf returns the connector of the shop sh.
+func (s *Service) lmsOf(sh *catalog.Shop) (lms.Accounts, error) {
+	return s.LMS.For(sh.Site())
 }
 
 // New returns the service.

@@ -17,10 +17,15 @@ import (
 // SignIn checks a buyer's credentials with the shop's learning platform
 // and returns the account.
 func (s *Service) SignIn(ctx context.Context, shopCode, login, password string) (*lms.User, error) {
-	if _, err := s.catalogue(ctx, shopCode); err != nil {
+	c, err := s.catalogue(ctx, shopCode)
+	if err != nil {
 		return nil, err
 	}
-	return s.LMS.CheckCredentials(ctx, login, password)
+	conn, err := s.lmsOf(c.shop)
+	if err != nil {
+		return nil, err
+	}
+	return conn.CheckCredentials(ctx, login, password)
 }
 
 // Visitor returns how the sales rules see the buyer of a shop: signed in
@@ -40,9 +45,23 @@ func (s *Service) Visitor(ctx context.Context, shopCode string, b Buyer) (catalo
 	return b.visitor(cust != nil), nil
 }
 
-// Account returns the signed-in buyer's LMS account, for the header.
-func (s *Service) Account(ctx context.Context, b Buyer) (*lms.User, error) {
-	return s.LMS.UserByRef(ctx, b.UserRef)
+// Account returns the LMS account of the buyer signed in to a shop, for
+// the header.
+func (s *Service) Account(ctx context.Context, shopCode string, b Buyer) (*lms.User, error) {
+	c, err := s.catalogue(ctx, shopCode)
+	if err != nil {
+		return nil, err
+	}
+	return s.account(ctx, c.shop, b.UserRef)
+}
+
+// account returns the account ref in the LMS of the shop sh.
+func (s *Service) account(ctx context.Context, sh *catalog.Shop, ref string) (*lms.User, error) {
+	conn, err := s.lmsOf(sh)
+	if err != nil {
+		return nil, err
+	}
+	return conn.UserByRef(ctx, ref)
 }
 
 // Sign-in links: how long one lives, and how many an address may ask for
@@ -66,7 +85,11 @@ func (s *Service) RequestSigninLink(ctx context.Context, shopCode, email, lang, 
 	if err != nil {
 		return err
 	}
-	users, err := s.LMS.UsersByEmail(ctx, email)
+	conn, err := s.lmsOf(c.shop)
+	if err != nil {
+		return err
+	}
+	users, err := conn.UsersByEmail(ctx, email)
 	if err != nil || len(users) == 0 {
 		return err
 	}
@@ -105,5 +128,5 @@ func (s *Service) UseSigninLink(ctx context.Context, shopCode, token string) (*l
 	if err != nil {
 		return nil, err
 	}
-	return s.LMS.UserByRef(ctx, t.LMSUserRef)
+	return s.account(ctx, c.shop, t.LMSUserRef)
 }

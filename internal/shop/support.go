@@ -54,7 +54,7 @@ func (s *Service) SendSupportMessage(ctx context.Context, shopCode string, b Buy
 	}
 	who := mail.Customer{Name: strings.TrimSpace(cust.FirstName + " " + cust.LastName), Email: cust.Email, Company: cust.Organisation, Phone: cust.Phone}
 	if a.role != store.RoleOwner { // the team answers the manager who wrote
-		if who.Name, who.Email, err = s.userName(ctx, b.UserRef); err != nil {
+		if who.Name, who.Email, err = s.userName(ctx, c.shop, b.UserRef); err != nil {
 			return nil, err
 		}
 		who.Phone = ""

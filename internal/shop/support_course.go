@@ -24,13 +24,17 @@ func (s *Service) supportCourse(ctx context.Context, sh *catalog.Shop, userRef s
 	if sh.SupportCourseRef == "" || userRef == "" {
 		return nil
 	}
-	co, err := s.LMS.Course(ctx, lms.CourseRef{IDNumber: sh.SupportCourseRef})
+	conn, err := s.lmsOf(sh)
+	var co *lms.Course
+	if err == nil {
+		co, err = conn.Course(ctx, lms.CourseRef{IDNumber: sh.SupportCourseRef})
+	}
 	if errors.Is(err, lms.ErrNoCourse) {
 		return nil
 	}
 	var in bool
 	if err == nil {
-		in, err = s.LMS.Enrolled(ctx, userRef, co.ID)
+		in, err = conn.Enrolled(ctx, userRef, co.ID)
 	}
 	if err != nil {
 		s.Log.Warn("support course link left out", slog.String("shop", sh.Code), slog.String("user", userRef), slog.Any("error", err))
@@ -39,5 +43,5 @@ func (s *Service) supportCourse(ctx context.Context, sh *catalog.Shop, userRef s
 	if !in {
 		return nil
 	}
-	return &SupportCourse{Name: co.Fullname, URL: s.LMS.CourseURL(co.ID)}
+	return &SupportCourse{Name: co.Fullname, URL: conn.CourseURL(co.ID)}
 }

@@ -187,20 +187,20 @@ func (s *Store) UpsertShop(ctx context.Context, sh *catalog.Shop) error {
 	err = s.w().QueryRowContext(ctx,
 		`INSERT INTO shops (code, name, description, currency, catalog_id, default_locale, terms,
 		   payment_modes, guest_payment_modes, checkout_steps, show_taxed_prices, test_mode, test_for_everyone,
-		   support_course_ref, seller, settings, lms_connector, sort_order, enabled, created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)
+		   support_course_ref, seller, settings, lms_connector, moodle_url, sort_order, enabled, created_at, updated_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)
 		 ON CONFLICT (code) DO UPDATE SET name = excluded.name, description = excluded.description,
 		   currency = excluded.currency, catalog_id = excluded.catalog_id, default_locale = excluded.default_locale,
 		   terms = excluded.terms, payment_modes = excluded.payment_modes, guest_payment_modes = excluded.guest_payment_modes,
 		   checkout_steps = excluded.checkout_steps, show_taxed_prices = excluded.show_taxed_prices,
 		   test_mode = excluded.test_mode, test_for_everyone = excluded.test_for_everyone,
 		   support_course_ref = excluded.support_course_ref, seller = excluded.seller,
-		   lms_connector = excluded.lms_connector, sort_order = excluded.sort_order, enabled = excluded.enabled,
+		   lms_connector = excluded.lms_connector, moodle_url = excluded.moodle_url, sort_order = excluded.sort_order, enabled = excluded.enabled,
 		   updated_at = excluded.updated_at
 		 RETURNING id, settings, created_at`,
 		sh.Code, sh.Name, sh.Description, sh.Currency, sh.CatalogID, sh.DefaultLocale, sh.Terms,
 		j[0], j[1], j[2], sh.ShowTaxedPrices, sh.TestMode, sh.TestForEveryone,
-		sh.SupportCourseRef, j[3], j[4], sh.LMSConnector, sh.SortOrder, sh.Enabled, now).
+		sh.SupportCourseRef, j[3], j[4], sh.LMSConnector, sh.MoodleURL, sh.SortOrder, sh.Enabled, now).
 		Scan(&sh.ID, &settings, &sh.CreatedAt)
 	if err != nil {
 		return mapErr(err, "upsert shop "+sh.Code)

@@ -141,6 +141,7 @@ const (
 // ShopAccount is an LMS account the shop created (rule C8), and for whom.
 type ShopAccount struct {
 	UserRef    string
+	ShopID     int64  // the shop whose LMS holds it; 0: unknown (recorded before shops had sites)
 	CustomerID int64  // whom it was made for; 0: none, or the customer is gone
 	Role       string // CreatedForBuyer or CreatedForLearner
 	// CreatedAt is when the shop recorded the account.
@@ -153,21 +154,21 @@ type ShopAccount struct {
 	SuspendedAt time.Time
 }
 
-const shopAccountColumns = `user_ref, customer_id, role, created_at, active_since, suspended_at`
+const shopAccountColumns = `user_ref, shop_id, customer_id, role, created_at, active_since, suspended_at`
 
 func scanShopAccount(row rowScanner) (*ShopAccount, error) {
 	var a ShopAccount
-	var cust sql.NullInt64
+	var shop, cust sql.NullInt64
 	var suspended sql.NullTime
-	if err := row.Scan(&a.UserRef, &cust, &a.Role, &a.CreatedAt, &a.ActiveSince, &suspended); err != nil {
+	if err := row.Scan(&a.UserRef, &shop, &cust, &a.Role, &a.CreatedAt, &a.ActiveSince, &suspended); err != nil {
 		return nil, err
 	}
-	a.CustomerID, a.SuspendedAt = cust.Int64, suspended.Time
+	a.ShopID, a.CustomerID, a.SuspendedAt = shop.Int64, cust.Int64, suspended.Time
 	return &a, nil
 }
 
-// RecordShopAccount records that the shop created the LMS account
-// a.UserRef for a.CustomerID in a.Role, active from now on, and sets
+// RecordShopAccount records that the LMS of shop a.ShopID created the
+// account a.UserRef for a.CustomerID in a.Role, active from now on, and sets
 // a.CreatedAt and a.ActiveSince. Recording it again changes nothing: the
 // first record says whom it was made for.
 func (s *Store) RecordShopAccount(ctx context.Context, a *ShopAccount) error {
@@ -177,9 +178,9 @@ func (s *Store) RecordShopAccount(ctx context.Context, a *ShopAccount) error {
 	a.CreatedAt = s.now()
 	a.ActiveSince = a.CreatedAt
 	_, err := s.w().ExecContext(ctx,
-		`INSERT INTO shop_lms_accounts (user_ref, customer_id, role, created_at, active_since) VALUES ($1, $2, $3, $4, $4)
+		`INSERT INTO shop_lms_accounts (user_ref, shop_id, customer_id, role, created_at, active_since) VALUES ($1, $2, $3, $4, $5, $5)
 		 ON CONFLICT (user_ref) DO NOTHING`,
-		a.UserRef, nullID(a.CustomerID), cmp.Or(a.Role, CreatedForLearner), a.CreatedAt)
+		a.UserRef, nullID(a.ShopID), nullID(a.CustomerID), cmp.Or(a.Role, CreatedForLearner), a.CreatedAt)
 	return mapErr(err, "record shop account "+a.UserRef)
 }
 

@@ -40,12 +40,12 @@ func (s *Store) CreateShop(ctx context.Context, sh *catalog.Shop) error {
 	err = s.w().QueryRowContext(ctx,
 		`INSERT INTO shops (code, name, description, currency, catalog_id, default_locale, terms,
 		   payment_modes, guest_payment_modes, checkout_steps, show_taxed_prices, test_mode, test_for_everyone,
-		   support_course_ref, seller, settings, lms_connector, sort_order, enabled, created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)
+		   support_course_ref, seller, settings, lms_connector, moodle_url, sort_order, enabled, created_at, updated_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)
 		 RETURNING id`,
 		sh.Code, sh.Name, sh.Description, sh.Currency, sh.CatalogID, sh.DefaultLocale, sh.Terms,
 		j[0], j[1], j[2], sh.ShowTaxedPrices, sh.TestMode, sh.TestForEveryone,
-		sh.SupportCourseRef, j[3], j[4], sh.LMSConnector, sh.SortOrder, sh.Enabled, now).Scan(&sh.ID)
+		sh.SupportCourseRef, j[3], j[4], sh.LMSConnector, sh.MoodleURL, sh.SortOrder, sh.Enabled, now).Scan(&sh.ID)
 	if err != nil {
 		return mapErr(err, "create shop "+sh.Code)
 	}
@@ -79,14 +79,14 @@ func nonNil(s []string) []string {
 
 const shopColumns = `id, code, name, description, currency, catalog_id, default_locale, terms,
 	payment_modes, guest_payment_modes, checkout_steps, show_taxed_prices, test_mode, test_for_everyone,
-	support_course_ref, seller, settings, lms_connector, sort_order, enabled, created_at, updated_at`
+	support_course_ref, seller, settings, lms_connector, moodle_url, sort_order, enabled, created_at, updated_at`
 
 func scanShop(row interface{ Scan(...any) error }) (*catalog.Shop, error) {
 	var sh catalog.Shop
 	var modes, guest, steps, seller, settings string
 	err := row.Scan(&sh.ID, &sh.Code, &sh.Name, &sh.Description, &sh.Currency, &sh.CatalogID, &sh.DefaultLocale, &sh.Terms,
 		&modes, &guest, &steps, &sh.ShowTaxedPrices, &sh.TestMode, &sh.TestForEveryone,
-		&sh.SupportCourseRef, &seller, &settings, &sh.LMSConnector, &sh.SortOrder, &sh.Enabled, &sh.CreatedAt, &sh.UpdatedAt)
+		&sh.SupportCourseRef, &seller, &settings, &sh.LMSConnector, &sh.MoodleURL, &sh.SortOrder, &sh.Enabled, &sh.CreatedAt, &sh.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}

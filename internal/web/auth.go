@@ -90,7 +90,7 @@ func (s *Server) withAccount(r *http.Request, p *view.Page) {
 	if b.UserRef == "" {
 		return
 	}
-	if u, err := s.Shop.Account(r.Context(), b); err == nil {
+	if u, err := s.Shop.Account(r.Context(), r.PathValue("shop"), b); err == nil {
 		p.Account = u.FirstName + " " + u.LastName
 	}
 }

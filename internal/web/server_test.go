@@ -16,6 +16,7 @@ import (
 	"courseshop/internal/catalog"
 	"courseshop/internal/demo"
 	"courseshop/internal/i18n"
+	"courseshop/internal/lms"
 	"courseshop/internal/lms/local"
 	"courseshop/internal/mail"
 	"courseshop/internal/metrics"
@@ -98,10 +99,11 @@ func newService(tb testing.TB, st *store.Store, base *url.URL) (*shop.Service, *
 	modes := payment.NewRegistry(payment.Builtin()...)
 	outbox := mail.NewOutbox(mails, true)
 	conn := local.New(st, local.WithPasswordParams(password.Cheap()), local.WithBaseURL(strings.TrimSuffix(base.String(), "/")))
-	engine := production.New(st, conn, outbox, production.Options{SeatReleaseGrace: 24 * time.Hour})
+	sites := lms.Only(conn)
+	engine := production.New(st, sites, outbox, production.Options{SeatReleaseGrace: 24 * time.Hour})
 	ords := orders.New(st, modes, orders.Options{Production: engine})
 	engine.UseOrders(ords)
-	return shop.New(shop.Deps{Store: st, LMS: conn, Outbox: outbox, Payments: modes, Orders: ords, Production: engine,
+	return shop.New(shop.Deps{Store: st, LMS: sites, Outbox: outbox, Payments: modes, Orders: ords, Production: engine,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), BaseURL: base, SalesEmail: "sales@example.com"}), engine
 }
 
