@@ -32,3 +32,12 @@ func (s *Store) CommitSync(ctx context.Context) (string, error) {
 	err := s.w().QueryRowContext(ctx, q).Scan(&v)
 	return v, err
 }
+
+// WALSyncs returns how many group-commit fsyncs of the SQLite write-ahead
+// log finished; 0 on PostgreSQL.
+func (s *Store) WALSyncs() uint64 {
+	if s.wal == nil {
+		return 0
+	}
+	return s.wal.syncs()
+}

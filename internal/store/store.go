@@ -46,7 +46,8 @@ type Store struct {
 	reader *sql.DB // == writer on PostgreSQL
 	wstmts *stmtCache
 	rstmts *stmtCache
-	tx     *sql.Tx // set on the Store given to InTx callbacks
+	tx     *sql.Tx    // set on the Store given to InTx callbacks
+	wal    *walSyncer // SQLite: makes commits durable, see InTx
 	now    func() time.Time
 }
 
@@ -97,8 +98,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 
 // sqliteDSN returns the modernc DSN for path. busy_timeout is applied first
 // by the driver, so the other pragmas never fail with SQLITE_BUSY while
-// another process holds the file. synchronous=FULL makes a committed order or
-// payment survive a power cut, at the cost of one fsync per commit.
+// another process holds the file. synchronous=FULL makes every write
+// outside a transaction survive a power cut, at the cost of one fsync per
+// commit; transactions commit with NORMAL and are made durable by group
+// commit (see InTx).
 func sqliteDSN(path string, writer bool) string {
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
@@ -158,7 +161,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	r.SetMaxOpenConns(opt.MaxConns)
 	r.SetMaxIdleConns(opt.MaxConns)
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{engine: SQLite, writer: w, reader: r}
+	s := &Store{engine: SQLite, writer: w, reader: r, wal: newWALSyncer(abs)}
 	// Switching a new file to WAL needs an exclusive lock that SQLite's busy
 	// handler does not wait for, so processes opening the same new file at
 	// once retry here.
