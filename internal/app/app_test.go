@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,7 @@ func TestMigrate(t *testing.T) {
 }
 
 func TestServeDemoThenShutdown(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "shop.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -82,6 +84,9 @@ func TestServeDemoThenShutdown(t *testing.T) {
 		t.Fatalf("serve ended early: %v\n%s", err, errb)
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not start")
+	}
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("GC percent while serving without GOGC: %d, want %d", got, gcPercent)
 	}
 	for path, want := range map[string]string{"/healthz": `"status":"ok"`, "/shop/demo": "Project management essentials"} {
 		resp, err := http.Get(base + path)

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync/atomic"
 
 	"courseshop/internal/catalog"
 	"courseshop/internal/i18n"
@@ -55,9 +56,17 @@ func (p *Page) Lang() string { return p.L.Lang() }
 // Engine holds the parsed pages and static assets.
 type Engine struct {
 	countries countryOptions
-	pages     map[string]*template.Template
+	pages     map[string]*page
 	fragments *template.Template // the shared templates alone
 	assets    map[string]asset
+}
+
+// page is a page's template and the largest size it rendered to: the
+// buffer of the next rendering starts that large instead of doubling its
+// way up, which was most of the memory the pages allocated.
+type page struct {
+	t    *template.Template
+	size atomic.Int64
 }
 
 // New parses every embedded page with the layout and partials.
@@ -68,7 +77,7 @@ func newEngine(templates fs.FS) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("view: static assets: %w", err)
 	}
-	e := &Engine{pages: map[string]*template.Template{}, assets: assets, countries: newCountryOptions(countryLists())}
+	e := &Engine{pages: map[string]*page{}, assets: assets, countries: newCountryOptions(countryLists())}
 	funcs := template.FuncMap{
 		"asset":          e.AssetURL,
 		"money":          func(m money.Money, lang string) string { return m.Format(lang) },
@@ -104,7 +113,7 @@ func newEngine(templates fs.FS) (*Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("view: page %s: %w", name, err)
 		}
-		e.pages[name] = t
+		e.pages[name] = &page{t: t}
 	}
 	return e, nil
 }
@@ -121,13 +130,17 @@ func (e *Engine) Pages() []string {
 // RenderSplit renders page name and returns it cut at the mini-cart
 // marker: head, then tail (empty when the page has no marker).
 func (e *Engine) RenderSplit(name string, p *Page) (head, tail []byte, err error) {
-	t, ok := e.pages[name]
+	pg, ok := e.pages[name]
 	if !ok {
 		return nil, nil, fmt.Errorf("view: no page %q", name)
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	buf.Grow(int(pg.size.Load()))
+	if err := pg.t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		return nil, nil, fmt.Errorf("view: render %s: %w", name, err)
+	}
+	if n := int64(buf.Len()); n > pg.size.Load() {
+		pg.size.Store(n)
 	}
 	b := buf.Bytes()
 	if i := bytes.Index(b, []byte(miniCartMarker)); i >= 0 {
