@@ -48,7 +48,9 @@ type Store struct {
 	rstmts *stmtCache
 	tx     *sql.Tx    // set on the Store given to InTx callbacks
 	wal    *walSyncer // SQLite: makes commits durable, see InTx
-	now    func() time.Time
+	// writerLoop runs SQLite's transactions (see writer).
+	writerLoop *writer
+	now        func() time.Time
 }
 
 // Options tune Open; the zero value is fine for production.
@@ -161,7 +163,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*Store, error) {
 	r.SetMaxOpenConns(opt.MaxConns)
 	r.SetMaxIdleConns(opt.MaxConns)
 	r.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{engine: SQLite, writer: w, reader: r, wal: newWALSyncer(abs)}
+	s := &Store{engine: SQLite, writer: w, reader: r, wal: newWALSyncer(abs), writerLoop: startWriter()}
 	// Switching a new file to WAL needs an exclusive lock that SQLite's busy
 	// handler does not wait for, so processes opening the same new file at
 	// once retry here.
@@ -232,6 +234,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	if s.writerLoop != nil {
+		s.writerLoop.close()
+	}
 	s.wstmts.close()
 	if s.rstmts != s.wstmts {
 		s.rstmts.close()
