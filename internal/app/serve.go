@@ -83,7 +83,7 @@ func serve(ctx context.Context, cfg config.Config, env Env, cfgEnv config.Env, l
 	// Paid orders are produced (enrolments, licence keys) by the engine,
 	// from jobs written in the payment's transaction; it also runs the
 	// daily lifecycle pass (instance states, renewal reminders, rule C8).
-	engine := production.New(st, sites, outbox, production.Options{Logger: log, SeatReleaseGrace: cfg.SeatGrace,
+	engine := production.New(st, sites, outbox, production.Options{Logger: log, SeatReleaseGrace: cfg.SeatGrace, Lease: cfg.JobLease,
 		ExpiringDays: cfg.ExpiringDays, ReminderDays: cfg.ReminderDays, AccountGrace: time.Duration(cfg.AccountGraceDays) * 24 * time.Hour,
 		ShopURL: baseURL.String()})
 	ords := orders.New(st, modes, orders.Options{DefaultHold: cfg.OrderHold, Production: engine})

@@ -31,7 +31,11 @@ type Config struct {
 	OrderHold       time.Duration
 	// SeatGrace is how long after a seat is assigned its customer may
 	// still release it (the learner has not really started yet).
-	SeatGrace   time.Duration
+	SeatGrace time.Duration
+	// JobLease is how long a production job claimed by a node is held
+	// before another node (or the node restarted after a crash) may run it
+	// again.
+	JobLease    time.Duration
 	Metrics     bool
 	SMTP        *SMTPServer // nil: no mail server, mails stay captured in the outbox
 	MailFrom    string
@@ -266,6 +270,13 @@ func build(values map[string]*value) (Config, error) {
 			bad("order-hold", "want a duration of at least 1m, such as 336h")
 		}
 		c.OrderHold = d
+	}
+	if s, ok := get("job-lease"); ok {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Second {
+			bad("job-lease", "want a duration of at least 1s, such as 5m")
+		}
+		c.JobLease = d
 	}
 	if s, ok := get("seat-release-grace"); ok {
 		d, err := time.ParseDuration(s)

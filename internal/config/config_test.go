@@ -31,7 +31,7 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if c.Addr != "127.0.0.1:8080" || c.DB != "sqlite:courseshop.db" || c.Demo || !c.Metrics ||
 		c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || c.MaxBodyBytes != 1<<20 ||
-		c.ShutdownTimeout != 15*time.Second || c.BaseURL != nil || c.OrderHold != 14*24*time.Hour || c.SeatGrace != 24*time.Hour ||
+		c.ShutdownTimeout != 15*time.Second || c.BaseURL != nil || c.OrderHold != 14*24*time.Hour || c.SeatGrace != 24*time.Hour || c.JobLease != 5*time.Minute ||
 		c.ExpiringDays != 30 || c.ReminderDays != 14 || c.AccountGraceDays != 30 {
 		t.Errorf("defaults = %+v", c)
 	}
@@ -86,6 +86,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad body", "serve", []string{"--max-body", "12"}, nil, "at least 1024"},
 		{"bad timeout", "serve", []string{"--shutdown-timeout", "soon"}, nil, "positive duration"},
 		{"bad hold", "serve", []string{"--order-hold", "5s"}, nil, "at least 1m"},
+		{"bad lease", "serve", []string{"--job-lease", "500ms"}, nil, "invalid --job-lease"},
 		{"no expiring days", "serve", []string{"--expiring-days", "0"}, nil, `invalid --expiring-days "0": want a number of days from 1 to 3650`},
 		{"bad reminder days", "serve", nil, map[string]string{"COURSESHOP_RENEWAL_REMINDER_DAYS": "2w"}, `invalid COURSESHOP_RENEWAL_REMINDER_DAYS "2w"`},
 		{"bad grace days", "serve", []string{"--account-grace-days=-1"}, nil, "want a number of days from 1 to 3650"},

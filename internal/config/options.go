@@ -51,6 +51,7 @@ func Options() []Option {
 		{Name: "expiring-days", Env: "COURSESHOP_EXPIRING_DAYS", Default: "30", Usage: "days before its end a product instance counts as expiring", Commands: serve},
 		{Name: "renewal-reminder-days", Env: "COURSESHOP_RENEWAL_REMINDER_DAYS", Default: "14", Usage: "days before an enrolment of a renewable product ends its customer is reminded by e-mail", Commands: serve},
 		{Name: "account-grace-days", Env: "COURSESHOP_ACCOUNT_GRACE_DAYS", Default: "30", Usage: "days after their last product ended the LMS accounts the shop created are suspended", Commands: serve},
+		{Name: "job-lease", Env: "COURSESHOP_JOB_LEASE", Default: "5m", Usage: "how long a production job a node took is held before another node, or this one restarted after a crash, may run it again; keep it longer than the slowest LMS call (Moodle calls time out after 20s)", Commands: serve},
 		{Name: "order-hold", Env: "COURSESHOP_ORDER_HOLD", Default: "336h", Usage: "how long an unpaid order keeps its limited stock before it is cancelled", Commands: serve},
 		{Name: "shutdown-timeout", Env: "COURSESHOP_SHUTDOWN_TIMEOUT", Default: "15s", Usage: "how long in-flight requests may run on SIGINT/SIGTERM", Commands: serve},
 		{Name: "metrics", Env: "COURSESHOP_METRICS", Default: "true", Usage: "serve Prometheus metrics on /metrics", Bool: true, Commands: serve},
