@@ -14,6 +14,7 @@ import (
 	"courseshop/internal/config"
 	"courseshop/internal/lms"
 	"courseshop/internal/lms/local"
+	"courseshop/internal/lms/moodle"
 	"courseshop/internal/production"
 	"courseshop/internal/store"
 )
@@ -24,6 +25,8 @@ const catalogUsage = `usage:
   courseshop catalog check [flags]              look up in the LMS (Moodle when --moodle-url is set, else
                                                 the built-in one) what each product's handler names;
                                                 exits with 1 when anything is missing
+  courseshop catalog check --shop CODE [flags]  the same for the products of one shop, on the shop's
+                                                own platform, with its token
 
 `
 
@@ -43,13 +46,19 @@ func runCatalog(ctx context.Context, args []string, env Env, cfgEnv config.Env) 
 		return &UsageError{fmt.Errorf("catalog: unknown subcommand %q (want export, import or check)", sub)}
 	}
 
-	// --out belongs to export only; config knows the options every command
-	// shares, so it is taken out before config parses the rest.
-	var out string
-	if sub == "export" {
-		var err error
+	// --out belongs to export only and --shop to check; config knows the
+	// options every command shares, so they are taken out before config
+	// parses the rest.
+	var out, shopCode string
+	var err error
+	switch sub {
+	case "export":
 		if out, rest, err = cutFlag(rest, "out"); err != nil {
 			return &UsageError{fmt.Errorf("catalog export: %w", err)}
+		}
+	case "check":
+		if shopCode, rest, err = cutFlag(rest, "shop"); err != nil {
+			return &UsageError{fmt.Errorf("catalog check: %w", err)}
 		}
 	}
 	cfg, pos, err := config.Load("catalog", rest, cfgEnv, env.Stdout)
@@ -78,12 +87,15 @@ func runCatalog(ctx context.Context, args []string, env Env, cfgEnv config.Env) 
 			return err
 		}
 		defer st.Close()
+		if shopCode != "" {
+			return shopCatalogCheck(ctx, env.Stdout, st, lmsDirectory(cfg, cfgEnv, local.New(st)), shopCode)
+		}
 		var conn lms.Connector = local.New(st)
 		name := "the built-in LMS"
 		if cfg.MoodleURL != nil {
 			conn, name = moodleClient(cfg, lms.Access{URL: cfg.MoodleURL, Token: cfg.MoodleToken}), "Moodle at "+cfg.MoodleURL.String()
 		}
-		return catalogCheck(ctx, env.Stdout, st, conn, name)
+		return catalogCheck(ctx, env.Stdout, st, conn, name, 0)
 	}
 
 	if sub == "export" {
@@ -129,9 +141,31 @@ func runCatalog(ctx context.Context, args []string, env Env, cfgEnv config.Env) 
 	return nil
 }
 
+// shopCatalogCheck runs catalogCheck on the catalogue of the shop code,
+// against the shop's own platform.
+func shopCatalogCheck(ctx context.Context, out io.Writer, st *store.Store, sites *lms.Directory, code string) error {
+	sh, err := st.ShopByCode(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("catalog check: no shop %q in the database (--db)", code)
+	}
+	if err != nil {
+		return err
+	}
+	conn, err := sites.For(sh.Site())
+	if err != nil {
+		return fmt.Errorf("catalog check: shop %s: %w", code, err)
+	}
+	name := "the built-in LMS"
+	if c, ok := conn.(*moodle.Client); ok {
+		name = "Moodle at " + c.URL()
+	}
+	return catalogCheck(ctx, out, st, conn, name+" (shop "+sh.Code+")", sh.CatalogID)
+}
+
 // catalogCheck runs the check of every product's handler against conn
-// and prints one line per finding; it fails when anything is wrong.
-func catalogCheck(ctx context.Context, out io.Writer, st *store.Store, conn lms.Connector, lmsName string) error {
+// and prints one line per finding; it fails when anything is wrong. Only
+// the catalogue catalogID is checked, unless it is 0.
+func catalogCheck(ctx context.Context, out io.Writer, st *store.Store, conn lms.Connector, lmsName string, catalogID int64) error {
 	cats, err := st.Catalogs(ctx)
 	if err != nil {
 		return err
@@ -141,6 +175,9 @@ func catalogCheck(ctx context.Context, out io.Writer, st *store.Store, conn lms.
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	checked, problems := 0, 0
 	for _, cat := range cats {
+		if catalogID != 0 && cat.ID != catalogID {
+			continue
+		}
 		ps, err := st.Products(ctx, cat.ID)
 		if err != nil {
 			return err

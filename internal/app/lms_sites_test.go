@@ -151,3 +151,57 @@ func TestServeChecksShopSites(t *testing.T) {
 		t.Errorf("no warning about the local shop while a default site is set:\n%s", logs)
 	}
 }
+
+// TestCatalogCheckShop: `catalog check --shop` checks one shop's products
+// on the shop's own platform, with the shop's token.
+func TestCatalogCheckShop(t *testing.T) {
+	t.Parallel()
+	east := moodletest.New(moodletest.Options{SiteName: "East Academy"})
+	defer east.Close()
+	dir := t.TempDir()
+	data := `{"format": "courseshop-catalog", "version": 1,
+	  "catalogs": [{"code": "c", "name": "C", "products": [{"code": "PM", "kind": "product", "status": "available", "audience": "everyone",
+	    "seat_mode": "none", "texts": {"en": {"name": "N"}}, "prices": {"EUR": [{"up_to": 0, "unit": "1"}]},
+	    "handler": "enrol_one_course", "handler_params": {"course_idnumber": "pm-101"}}]}],
+	  "shops": [
+	    {"code": "east", "name": "East", "currency": "EUR", "catalog": "c", "default_locale": "en", "payment_modes": ["test"], "lms_connector": "moodle", "moodle_url": "` + east.URL() + `", "enabled": true},
+	    {"code": "lab", "name": "Lab", "currency": "EUR", "catalog": "c", "default_locale": "en", "payment_modes": ["test"], "lms_connector": "local", "enabled": true}]}`
+	file := filepath.Join(dir, "catalog.json")
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dsn := "sqlite:" + filepath.Join(dir, "shop.db")
+	run := func(vars map[string]string, args ...string) (string, error) {
+		env, out, errb := testEnv(append([]string{args[0], args[1], "--db", dsn}, args[2:]...), vars)
+		err := Run(context.Background(), env)
+		return out.String() + errb.String(), err
+	}
+	if out, err := run(nil, "catalog", "import", file); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	token := map[string]string{"COURSESHOP_SHOP_EAST_MOODLE_TOKEN": east.Token()}
+
+	if out, err := run(nil, "catalog", "check", "--shop", "east"); err == nil || !strings.Contains(err.Error(), "COURSESHOP_SHOP_EAST_MOODLE_TOKEN") {
+		t.Errorf("no token: %v\n%s", err, out)
+	}
+	out, err := run(token, "catalog", "check", "--shop", "east")
+	if err == nil || !strings.Contains(out, "Moodle at "+east.URL()+" (shop east)") {
+		t.Errorf("course missing on east: %v\n%s", err, out)
+	}
+	wantLine(t, out, "PROBLEM", "c/PM  enrol_one_course  course idnumber pm-101")
+	east.AddCourse(moodletest.Course{Shortname: "PM101", Fullname: "Project management", IDNumber: "pm-101", Visible: true})
+	out, err = run(token, "catalog", "check", "--shop", "east")
+	if err != nil {
+		t.Errorf("course on east: %v\n%s", err, out)
+	}
+	wantLine(t, out, "ok", "c/PM  enrol_one_course  course idnumber pm-101 (Project management)")
+
+	// The built-in shop is checked on the built-in LMS, which lacks it.
+	out, err = run(token, "catalog", "check", "--shop", "lab")
+	if err == nil || !strings.Contains(out, "the built-in LMS (shop lab)") {
+		t.Errorf("built-in shop: %v\n%s", err, out)
+	}
+	if _, err := run(nil, "catalog", "check", "--shop", "nope"); err == nil || !strings.Contains(err.Error(), `no shop "nope"`) {
+		t.Errorf("unknown shop: %v", err)
+	}
+}
