@@ -22,6 +22,12 @@ type ShopSite struct {
 	MoodleURL string
 }
 
+// Key names the platform of a shop for records that outlive the
+// configuration, such as the LMS accounts the shop created: account ids
+// are unique on one platform only. It is "<connector>:<moodle url>":
+// "local:", "moodle:" for the default site, "moodle:https://...".
+func (s ShopSite) Key() string { return s.Connector + ":" + s.MoodleURL }
+
 // Access is a Moodle site and the shop's web-service token there.
 type Access struct {
 	URL   *url.URL

@@ -23,24 +23,17 @@ const (
 // shop created it, it is kept active, and reactivated when the shop had
 // suspended it (rule C8). Accounts the shop did not create are left as
 // they are.
-func (e *Engine) accountInUse(ctx context.Context, conn lms.Connector, u *lms.User) error {
-	a, err := e.store.ShopAccountByRef(ctx, u.Ref)
+func (e *Engine) accountInUse(ctx context.Context, conn lms.Connector, shopID int64, u *lms.User) error {
+	site, err := e.siteOf(ctx, shopID)
+	if err != nil {
+		return err
+	}
+	a, err := e.store.ShopAccountByRef(ctx, site, u.Ref)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
-	}
-	if a.ShopID != 0 {
-		// Records are kept by account id: this one may be of the account
-		// with the same id on another shop's site, not of u.
-		own, err := e.lmsOf(ctx, a.ShopID)
-		if err != nil {
-			return err
-		}
-		if own != conn {
-			return nil
-		}
 	}
 	// Only a suspension the shop made is undone: an account an LMS
 	// administrator suspended stays so.
@@ -54,7 +47,7 @@ func (e *Engine) accountInUse(ctx context.Context, conn lms.Connector, u *lms.Us
 	// Touched even when active: a lifecycle pass suspending it at this
 	// very moment sees the touch and takes its suspension back.
 	return e.store.InTx(ctx, func(tx *store.Store) error {
-		if err := tx.TouchShopAccount(ctx, u.Ref); err != nil {
+		if err := tx.TouchShopAccount(ctx, site, u.Ref); err != nil {
 			return err
 		}
 		if !reactivate {
@@ -84,7 +77,7 @@ func (e *Engine) suspendIdleAccounts(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
 	for _, a := range idle {
-		if inUse[a.UserRef] {
+		if inUse[store.AccountKey{Site: a.Site, UserRef: a.UserRef}] {
 			continue
 		}
 		done, err := e.suspendAccount(ctx, a, cutoff)
@@ -126,14 +119,14 @@ func (e *Engine) suspendAccount(ctx context.Context, a *store.ShopAccount, cutof
 	if u.Suspended {
 		return false, nil // suspended by someone else: theirs to undo, not the shop's
 	}
-	at, marked, err := e.store.MarkShopAccountSuspended(ctx, a.UserRef, cutoff)
+	at, marked, err := e.store.MarkShopAccountSuspended(ctx, a.Site, a.UserRef, cutoff)
 	if err != nil || !marked {
 		return false, err
 	}
 	if err := conn.SetSuspended(ctx, u.Ref, true); err != nil {
-		return false, errors.Join(fmt.Errorf("suspend %s: %w", u.Username, err), e.store.UnmarkShopAccountSuspended(ctx, u.Ref, at))
+		return false, errors.Join(fmt.Errorf("suspend %s: %w", u.Username, err), e.store.UnmarkShopAccountSuspended(ctx, a.Site, u.Ref, at))
 	}
-	cur, err := e.store.ShopAccountByRef(ctx, u.Ref)
+	cur, err := e.store.ShopAccountByRef(ctx, a.Site, u.Ref)
 	if err != nil {
 		return false, err
 	}

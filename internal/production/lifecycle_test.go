@@ -480,11 +480,11 @@ func testAccountSuspension(t *testing.T, e *env) {
 	e.drain(t, e.eng)
 	g, k, l := e.user(t, "gus@example.com"), e.user(t, "kim@example.com"), e.user(t, "lea@example.com")
 	for _, u := range []*lms.User{g, k, l} {
-		if _, err := e.st.ShopAccountByRef(e.ctx, u.Ref); err != nil {
+		if _, err := e.st.ShopAccountByRef(e.ctx, e.shop.Site().Key(), u.Ref); err != nil {
 			t.Errorf("account %s created by the shop is not recorded: %v", u.Username, err)
 		}
 	}
-	if _, err := e.st.ShopAccountByRef(e.ctx, old.Ref); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.st.ShopAccountByRef(e.ctx, e.shop.Site().Key(), old.Ref); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an account the shop found is recorded as its own: %v", err)
 	}
 	suspended := func(u *lms.User) bool {
@@ -521,7 +521,7 @@ func testAccountSuspension(t *testing.T, e *env) {
 	if suspended(g) {
 		t.Error("gus's account still suspended after a new purchase")
 	}
-	a, err := e.st.ShopAccountByRef(e.ctx, g.Ref)
+	a, err := e.st.ShopAccountByRef(e.ctx, e.shop.Site().Key(), g.Ref)
 	must(t, err)
 	if !a.SuspendedAt.IsZero() || !a.ActiveSince.After(e.clock.Now().Add(-2*time.Hour)) {
 		t.Errorf("gus's record after the purchase %+v", a)

@@ -114,7 +114,7 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 		if buyer, err = conn.UserByRef(ctx, o.LMSUserRef); err != nil {
 			return fmt.Errorf("buyer account %s: %w", o.LMSUserRef, err)
 		}
-		if err := e.accountInUse(ctx, conn, buyer); err != nil {
+		if err := e.accountInUse(ctx, conn, o.ShopID, buyer); err != nil {
 			return err
 		}
 		// C6: what the signed-in buyer typed at checkout is theirs to
@@ -133,7 +133,7 @@ func (e *Engine) runPrepay(ctx context.Context, j *store.Job) error {
 		if buyer, err = conn.UserByRef(ctx, boundRef); err != nil {
 			return fmt.Errorf("customer account %s: %w", boundRef, err)
 		}
-		if err := e.accountInUse(ctx, conn, buyer); err != nil {
+		if err := e.accountInUse(ctx, conn, o.ShopID, buyer); err != nil {
 			return err
 		}
 	default:
@@ -321,9 +321,12 @@ func (e *Engine) ensureAccount(ctx context.Context, conn lms.Connector, shopID i
 		switch {
 		case err != nil || u == nil:
 		case created:
-			err = e.store.RecordShopAccount(ctx, &store.ShopAccount{UserRef: u.Ref, ShopID: shopID, CustomerID: customerID, Role: role})
+			var site string
+			if site, err = e.siteOf(ctx, shopID); err == nil {
+				err = e.store.RecordShopAccount(ctx, &store.ShopAccount{Site: site, UserRef: u.Ref, ShopID: shopID, CustomerID: customerID, Role: role})
+			}
 		default:
-			err = e.accountInUse(ctx, conn, u)
+			err = e.accountInUse(ctx, conn, shopID, u)
 		}
 		if err != nil {
 			return nil, false, err

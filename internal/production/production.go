@@ -551,6 +551,16 @@ func (e *Engine) lmsOf(ctx context.Context, shopID int64) (lms.Connector, error)
 	return e.lms.For(sh.Site())
 }
 
+// siteOf returns the platform of shop shopID (lms.ShopSite.Key), under
+// which the accounts the shop creates there are recorded.
+func (e *Engine) siteOf(ctx context.Context, shopID int64) (string, error) {
+	sh, err := e.store.ShopByID(ctx, shopID)
+	if err != nil {
+		return "", err
+	}
+	return sh.Site().Key(), nil
+}
+
 // lmsOfCustomer returns the shop of the customer customerID, whose
 // products live in that shop's LMS, and its connector.
 func (e *Engine) lmsOfCustomer(ctx context.Context, customerID int64) (lms.Connector, int64, error) {

@@ -175,10 +175,10 @@ func testSeatPool(t *testing.T, e *env) {
 	}
 	// The shop records the account it created, as a learner's made for the
 	// pool's customer; bob's own account is not the shop's.
-	if a, err := e.st.ShopAccountByRef(e.ctx, us[0].Ref); err != nil || a.Role != store.CreatedForLearner || a.CustomerID != c.ID {
+	if a, err := e.st.ShopAccountByRef(e.ctx, e.shop.Site().Key(), us[0].Ref); err != nil || a.Role != store.CreatedForLearner || a.CustomerID != c.ID {
 		t.Errorf("record of ann's account: %+v, %v", a, err)
 	}
-	if _, err := e.st.ShopAccountByRef(e.ctx, bob.Ref); !errors.Is(err, store.ErrNotFound) {
+	if _, err := e.st.ShopAccountByRef(e.ctx, e.shop.Site().Key(), bob.Ref); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("bob's account recorded as the shop's: %v", err)
 	}
 	ss = e.seats(t, c.ID)

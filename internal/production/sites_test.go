@@ -58,8 +58,6 @@ func TestProductionSites(t *testing.T) {
 
 		buyers := map[*catalog.Shop]string{sites["east"].shop: "ann@example.com", sites["west"].shop: "bob@example.com", local: "cid@example.com"}
 		customers := map[string]*customer.Customer{}
-		// In this order: ann's account on east is created, and recorded,
-		// before bob's on west, which gets the same id (see the end).
 		for _, sh := range []*catalog.Shop{sites["east"].shop, sites["west"].shop, local} {
 			email := buyers[sh]
 			e.shop = sh
@@ -97,11 +95,8 @@ func TestProductionSites(t *testing.T) {
 			t.Errorf("%d Moodle clients made, want one per site", dialled)
 		}
 
-		// The accounts of the two sites have the same id. The shop keeps
-		// its records of the accounts it created by id alone (README,
-		// "Several Moodle sites"): bob's, recorded second, is not, so it
-		// is never suspended; but the shop never acts on one site for an
-		// account of the other.
+		// The accounts of the two sites have the same id: each is
+		// recorded, kept active, suspended and reactivated on its own site.
 		ann, bob := siteUser(t, sites["east"].srv, "ann@example.com"), siteUser(t, sites["west"].srv, "bob@example.com")
 		if ann.ID != bob.ID {
 			t.Fatalf("ann is %d on east, bob %d on west: the sites were meant to give the same id", ann.ID, bob.ID)
@@ -109,24 +104,33 @@ func TestProductionSites(t *testing.T) {
 		lc := production.New(e.st, dir, e.outbox, production.Options{Now: e.clock.Now, AccountGrace: 30 * day, ShopURL: "https://shop.lab.test/", LifecycleCheck: -1})
 		lc.UseOrders(e.svc)
 		e.clock.Add(61 * day) // past the 30 days of PM and the grace
+		buyAgain := func(site, email string) {
+			t.Helper()
+			e.shop = sites[site].shop
+			o := e.place(t, customers[email], "", "PM", 1) // a bound customer: their account
+			e.drain(t, e.eng)
+			e.complete(t, o)
+		}
+		buyAgain("west", "bob@example.com") // bob's account is in use again; ann's stays idle
 		e.lifecycle(t, lc)
 		if u, _ := sites["east"].srv.User(ann.ID); !u.Suspended {
-			t.Error("ann's idle account on east was not suspended")
+			t.Error("ann's idle account on east was not suspended: bob's on west, in use, has the same id")
 		}
 		if u, _ := sites["west"].srv.User(bob.ID); u.Suspended {
-			t.Error("bob's account on west was suspended for ann's on east")
+			t.Error("bob's account on west, in use, was suspended")
+		}
+		// Ann buys again: the shop suspended her account, it reactivates it.
+		buyAgain("east", "ann@example.com")
+		if u, _ := sites["east"].srv.User(ann.ID); u.Suspended {
+			t.Error("ann's account, which the shop suspended, was not reactivated by her purchase")
 		}
 		// West's administrator suspends bob, who buys again: the shop
-		// suspended ann's account on east, not bob's, and does not
-		// reactivate his.
+		// did not suspend his account, so it does not reactivate it.
 		westURL, err := url.Parse(sites["west"].srv.URL())
 		must(t, err)
 		admin := moodle.New(westURL, sites["west"].srv.Token(), moodle.Options{RateLimit: -1})
 		must(t, admin.SetSuspended(e.ctx, strconv.FormatInt(bob.ID, 10), true))
-		e.shop = sites["west"].shop
-		o := e.place(t, customers["bob@example.com"], "", "PM", 1) // a bound customer: his account
-		e.drain(t, e.eng)
-		e.complete(t, o)
+		buyAgain("west", "bob@example.com")
 		if u, _ := sites["west"].srv.User(bob.ID); !u.Suspended {
 			t.Error("the shop reactivated bob's account, which west's administrator suspended")
 		}

@@ -88,7 +88,7 @@ func (s *Service) EraseMyData(ctx context.Context, shopCode string, b Buyer, con
 	}
 
 	done := &Erasure{LMSAccount: cust.LMSUserRef, InvoicesKept: []string{}}
-	if done.LMSKept, err = s.keepAccount(ctx, cust.LMSUserRef, cust.ID); err != nil {
+	if done.LMSKept, err = s.keepAccount(ctx, c.shop.Site().Key(), cust.LMSUserRef, cust.ID); err != nil {
 		return nil, nil, err
 	}
 	if done.LMSKept == "" {
@@ -154,19 +154,19 @@ func (s *Service) EraseMyData(ctx context.Context, shopCode string, b Buyer, con
 	return done, nil, nil
 }
 
-// keepAccount says why the LMS account ref of an erased customer stays
-// open, or "" when it is to be suspended: an account the shop did not
-// create is its owner's, and one that another customer still uses (their
-// own, or their learner's) serves them.
-func (s *Service) keepAccount(ctx context.Context, ref string, customerID int64) (string, error) {
-	_, err := s.Store.ShopAccountByRef(ctx, ref)
+// keepAccount says why the LMS account ref, on platform site, of an erased
+// customer stays open, or "" when it is to be suspended: an account the
+// shop did not create is its owner's, and one that another customer still
+// uses (their own, or their learner's) serves them.
+func (s *Service) keepAccount(ctx context.Context, site, ref string, customerID int64) (string, error) {
+	_, err := s.Store.ShopAccountByRef(ctx, site, ref)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return "not created by the shop", nil
 	case err != nil:
 		return "", err
 	}
-	others, err := s.Store.AccountServesOthers(ctx, ref, customerID)
+	others, err := s.Store.AccountServesOthers(ctx, site, ref, customerID)
 	if err != nil || !others {
 		return "", err
 	}

@@ -13,17 +13,20 @@ import (
 	"courseshop/internal/order"
 )
 
-// AccountServesOthers reports whether the LMS account ref is still of use
-// to a customer other than customerID, of any shop: bound to it, or the
-// learner of one of its live product instances (a seat, an enrolment).
-// Such an account is not suspended when customerID's data is erased.
-func (s *Store) AccountServesOthers(ctx context.Context, ref string, customerID int64) (bool, error) {
+// AccountServesOthers reports whether the LMS account ref on platform site
+// (lms.ShopSite.Key) is still of use to a customer other than customerID,
+// of any shop on that platform: bound to it, or the learner of one of its
+// live product instances (a seat, an enrolment). Such an account is not
+// suspended when customerID's data is erased.
+func (s *Store) AccountServesOthers(ctx context.Context, site, ref string, customerID int64) (bool, error) {
 	var n int
 	err := s.r().QueryRowContext(ctx,
-		`SELECT (SELECT count(*) FROM customers WHERE lms_user_ref = $1 AND id <> $2)
-		      + (SELECT count(*) FROM product_instances WHERE customer_id <> $2 AND deleted = $3 AND state IN ($4, $5, $6)
-		           AND (seat_learner_ref = $1 OR (lms_object_type = $7 AND lms_object_ref LIKE $8)))`,
-		ref, customerID, false, InstancePending, InstanceRunning, InstanceExpiring, LMSObjectEnrolment, "%:"+ref).Scan(&n)
+		`SELECT (SELECT count(*) FROM customers c JOIN shops s ON s.id = c.shop_id
+		          WHERE c.lms_user_ref = $1 AND c.id <> $2 AND `+siteOfShop+` = $9)
+		      + (SELECT count(*) FROM product_instances i JOIN customers c ON c.id = i.customer_id JOIN shops s ON s.id = c.shop_id
+		          WHERE i.customer_id <> $2 AND i.deleted = $3 AND i.state IN ($4, $5, $6) AND `+siteOfShop+` = $9
+		            AND (i.seat_learner_ref = $1 OR (i.lms_object_type = $7 AND i.lms_object_ref LIKE $8)))`,
+		ref, customerID, false, InstancePending, InstanceRunning, InstanceExpiring, LMSObjectEnrolment, "%:"+ref, site).Scan(&n)
 	return n > 0, mapErr(err, "uses of LMS account "+ref)
 }
 

@@ -19,17 +19,18 @@ func TestCreatedAccounts(t *testing.T) {
 		ctx := context.Background()
 		s := newStore(t, testkit.WithClock(clock()))
 		f := ordFixture(t, s)
-		must(t, s.RecordShopAccount(ctx, &store.ShopAccount{UserRef: "7", CustomerID: f.customer, Role: store.CreatedForBuyer}))
-		must(t, s.RecordShopAccount(ctx, &store.ShopAccount{UserRef: "7", Role: store.CreatedForLearner})) // no change
-		must(t, s.RecordShopAccount(ctx, &store.ShopAccount{UserRef: "8", Role: store.CreatedForLearner}))
-		a, err := s.ShopAccountByRef(ctx, "7")
+		site := f.shop.Site().Key()
+		must(t, s.RecordShopAccount(ctx, &store.ShopAccount{Site: site, UserRef: "7", CustomerID: f.customer, Role: store.CreatedForBuyer}))
+		must(t, s.RecordShopAccount(ctx, &store.ShopAccount{Site: site, UserRef: "7", Role: store.CreatedForLearner})) // no change
+		must(t, s.RecordShopAccount(ctx, &store.ShopAccount{Site: site, UserRef: "8", Role: store.CreatedForLearner}))
+		a, err := s.ShopAccountByRef(ctx, site, "7")
 		if err != nil || a.CustomerID != f.customer || a.Role != store.CreatedForBuyer || !a.CreatedAt.Equal(fixed) {
 			t.Errorf("account 7: %+v, %v", a, err)
 		}
-		if a, err := s.ShopAccountByRef(ctx, "8"); err != nil || a.CustomerID != 0 || a.Role != store.CreatedForLearner {
+		if a, err := s.ShopAccountByRef(ctx, site, "8"); err != nil || a.CustomerID != 0 || a.Role != store.CreatedForLearner {
 			t.Errorf("account 8: %+v, %v", a, err)
 		}
-		if _, err := s.ShopAccountByRef(ctx, "9"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.ShopAccountByRef(ctx, site, "9"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("an account the shop did not create: %v", err)
 		}
 	})
@@ -49,9 +50,10 @@ func TestAccountServesOthers(t *testing.T) {
 		if _, err := s.SaveLead(ctx, other); err != nil {
 			t.Fatal(err)
 		}
+		site := f.shop.Site().Key()
 		serves := func(when, ref string, customerID int64, want bool) {
 			t.Helper()
-			if got, err := s.AccountServesOthers(ctx, ref, customerID); err != nil || got != want {
+			if got, err := s.AccountServesOthers(ctx, site, ref, customerID); err != nil || got != want {
 				t.Errorf("%s: AccountServesOthers(%s, %d) = %v, %v; want %v", when, ref, customerID, got, err, want)
 			}
 		}
@@ -72,6 +74,10 @@ func TestAccountServesOthers(t *testing.T) {
 			LMSObjectType: store.LMSObjectSeat, SeatLearnerRef: "7", State: store.InstanceRunning}, "system"))
 		serves("learner of another customer's seat", "7", f.customer, true)
 		serves("nobody's", "27", f.customer, false)
+		// Account 7 of another platform is another account.
+		if got, err := s.AccountServesOthers(ctx, "moodle:https://east.example", "7", f.customer); err != nil || got {
+			t.Errorf("account 7 of another platform: %v, %v", got, err)
+		}
 	})
 }
 

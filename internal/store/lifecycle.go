@@ -140,6 +140,10 @@ const (
 
 // ShopAccount is an LMS account the shop created (rule C8), and for whom.
 type ShopAccount struct {
+	// Site is the platform the account is on (lms.ShopSite.Key of its
+	// shop; "" when recorded before shops had sites): with UserRef, the
+	// record's key, as account ids are unique on one platform only.
+	Site       string
 	UserRef    string
 	ShopID     int64  // the shop whose LMS holds it; 0: unknown (recorded before shops had sites)
 	CustomerID int64  // whom it was made for; 0: none, or the customer is gone
@@ -154,23 +158,23 @@ type ShopAccount struct {
 	SuspendedAt time.Time
 }
 
-const shopAccountColumns = `user_ref, shop_id, customer_id, role, created_at, active_since, suspended_at`
+const shopAccountColumns = `site, user_ref, shop_id, customer_id, role, created_at, active_since, suspended_at`
 
 func scanShopAccount(row rowScanner) (*ShopAccount, error) {
 	var a ShopAccount
 	var shop, cust sql.NullInt64
 	var suspended sql.NullTime
-	if err := row.Scan(&a.UserRef, &shop, &cust, &a.Role, &a.CreatedAt, &a.ActiveSince, &suspended); err != nil {
+	if err := row.Scan(&a.Site, &a.UserRef, &shop, &cust, &a.Role, &a.CreatedAt, &a.ActiveSince, &suspended); err != nil {
 		return nil, err
 	}
 	a.ShopID, a.CustomerID, a.SuspendedAt = shop.Int64, cust.Int64, suspended.Time
 	return &a, nil
 }
 
-// RecordShopAccount records that the LMS of shop a.ShopID created the
-// account a.UserRef for a.CustomerID in a.Role, active from now on, and sets
-// a.CreatedAt and a.ActiveSince. Recording it again changes nothing: the
-// first record says whom it was made for.
+// RecordShopAccount records that the LMS of shop a.ShopID, on platform
+// a.Site, created the account a.UserRef for a.CustomerID in a.Role, active
+// from now on, and sets a.CreatedAt and a.ActiveSince. Recording it again
+// changes nothing: the first record says whom it was made for.
 func (s *Store) RecordShopAccount(ctx context.Context, a *ShopAccount) error {
 	if a.UserRef == "" {
 		return fmt.Errorf("%w: record shop account: no user", ErrConstraint)
@@ -178,16 +182,16 @@ func (s *Store) RecordShopAccount(ctx context.Context, a *ShopAccount) error {
 	a.CreatedAt = s.now()
 	a.ActiveSince = a.CreatedAt
 	_, err := s.w().ExecContext(ctx,
-		`INSERT INTO shop_lms_accounts (user_ref, shop_id, customer_id, role, created_at, active_since) VALUES ($1, $2, $3, $4, $5, $5)
-		 ON CONFLICT (user_ref) DO NOTHING`,
-		a.UserRef, nullID(a.ShopID), nullID(a.CustomerID), cmp.Or(a.Role, CreatedForLearner), a.CreatedAt)
+		`INSERT INTO shop_lms_accounts (site, user_ref, shop_id, customer_id, role, created_at, active_since) VALUES ($1, $2, $3, $4, $5, $6, $6)
+		 ON CONFLICT (site, user_ref) DO NOTHING`,
+		a.Site, a.UserRef, nullID(a.ShopID), nullID(a.CustomerID), cmp.Or(a.Role, CreatedForLearner), a.CreatedAt)
 	return mapErr(err, "record shop account "+a.UserRef)
 }
 
-// ShopAccountByRef returns the record of an account the shop created;
-// ErrNotFound when the shop did not create it.
-func (s *Store) ShopAccountByRef(ctx context.Context, ref string) (*ShopAccount, error) {
-	a, err := scanShopAccount(s.r().QueryRowContext(ctx, `SELECT `+shopAccountColumns+` FROM shop_lms_accounts WHERE user_ref = $1`, ref))
+// ShopAccountByRef returns the record of the account ref on platform site
+// that the shop created; ErrNotFound when the shop did not create it.
+func (s *Store) ShopAccountByRef(ctx context.Context, site, ref string) (*ShopAccount, error) {
+	a, err := scanShopAccount(s.r().QueryRowContext(ctx, `SELECT `+shopAccountColumns+` FROM shop_lms_accounts WHERE site = $1 AND user_ref = $2`, site, ref))
 	return a, mapErr(err, "shop account "+ref)
 }
 
@@ -196,7 +200,7 @@ func (s *Store) ShopAccountByRef(ctx context.Context, ref string) (*ShopAccount,
 func (s *Store) IdleShopAccounts(ctx context.Context, cutoff time.Time) ([]*ShopAccount, error) {
 	rows, err := s.r().QueryContext(ctx,
 		`SELECT `+shopAccountColumns+` FROM shop_lms_accounts WHERE suspended_at IS NULL AND active_since <= $1
-		 ORDER BY active_since, user_ref`, dbTime(cutoff))
+		 ORDER BY active_since, site, user_ref`, dbTime(cutoff))
 	if err != nil {
 		return nil, mapErr(err, "idle shop accounts")
 	}
@@ -212,23 +216,24 @@ func (s *Store) IdleShopAccounts(ctx context.Context, cutoff time.Time) ([]*Shop
 	return out, mapErr(rows.Err(), "idle shop accounts")
 }
 
-// TouchShopAccount records that the account ref was given something at
-// now: it is active since then and no longer counted as suspended by the
-// shop. An account the shop did not create is left alone.
-func (s *Store) TouchShopAccount(ctx context.Context, ref string) error {
+// TouchShopAccount records that the account ref on platform site was
+// given something at now: it is active since then and no longer counted as
+// suspended by the shop. An account the shop did not create is left alone.
+func (s *Store) TouchShopAccount(ctx context.Context, site, ref string) error {
 	_, err := s.w().ExecContext(ctx,
-		`UPDATE shop_lms_accounts SET active_since = $2, suspended_at = NULL WHERE user_ref = $1`, ref, s.now())
+		`UPDATE shop_lms_accounts SET active_since = $3, suspended_at = NULL WHERE site = $1 AND user_ref = $2`, site, ref, s.now())
 	return mapErr(err, "touch shop account "+ref)
 }
 
 // MarkShopAccountSuspended records that the shop suspends the account ref
-// at now, provided it holds it active and it has been idle since cutoff
-// (nothing touched it meanwhile). It reports whether it did.
-func (s *Store) MarkShopAccountSuspended(ctx context.Context, ref string, cutoff time.Time) (time.Time, bool, error) {
+// on platform site at now, provided it holds it active and it has been
+// idle since cutoff (nothing touched it meanwhile). It reports whether it
+// did.
+func (s *Store) MarkShopAccountSuspended(ctx context.Context, site, ref string, cutoff time.Time) (time.Time, bool, error) {
 	now := s.now()
 	res, err := s.w().ExecContext(ctx,
-		`UPDATE shop_lms_accounts SET suspended_at = $2 WHERE user_ref = $1 AND suspended_at IS NULL AND active_since <= $3`,
-		ref, now, dbTime(cutoff))
+		`UPDATE shop_lms_accounts SET suspended_at = $3 WHERE site = $1 AND user_ref = $2 AND suspended_at IS NULL AND active_since <= $4`,
+		site, ref, now, dbTime(cutoff))
 	if err != nil {
 		return time.Time{}, false, mapErr(err, "mark shop account suspended")
 	}
@@ -238,38 +243,45 @@ func (s *Store) MarkShopAccountSuspended(ctx context.Context, ref string, cutoff
 
 // UnmarkShopAccountSuspended takes back MarkShopAccountSuspended's mark
 // made at at, when the LMS refused the suspension.
-func (s *Store) UnmarkShopAccountSuspended(ctx context.Context, ref string, at time.Time) error {
+func (s *Store) UnmarkShopAccountSuspended(ctx context.Context, site, ref string, at time.Time) error {
 	_, err := s.w().ExecContext(ctx,
-		`UPDATE shop_lms_accounts SET suspended_at = NULL WHERE user_ref = $1 AND suspended_at = $2`, ref, dbTime(at))
+		`UPDATE shop_lms_accounts SET suspended_at = NULL WHERE site = $1 AND user_ref = $2 AND suspended_at = $3`, site, ref, dbTime(at))
 	return mapErr(err, "unmark shop account suspended")
 }
+
+// AccountKey is an LMS account on its platform: account ids are unique on
+// one platform only.
+type AccountKey struct{ Site, UserRef string }
+
+// siteOfShop is the SQL of lms.ShopSite.Key for the shop aliased s.
+const siteOfShop = `s.lms_connector || ':' || s.moodle_url`
 
 // AccountsInUse returns the LMS accounts that a product instance, not
 // deleted and not ended at cutoff (no end, or an end after it), concerns:
 // its customer's account and the customer's managers', and the learner it
-// enrols or the user it gives a role to.
-func (s *Store) AccountsInUse(ctx context.Context, cutoff time.Time) (map[string]bool, error) {
+// enrols or the user it gives a role to; each on its shop's platform.
+func (s *Store) AccountsInUse(ctx context.Context, cutoff time.Time) (map[AccountKey]bool, error) {
 	const what = "accounts in use"
 	rows, err := s.r().QueryContext(ctx,
-		`SELECT i.customer_id, COALESCE(c.lms_user_ref, ''), i.lms_object_type, i.lms_object_ref, COALESCE(i.seat_learner_ref, '')
-		 FROM product_instances i JOIN customers c ON c.id = i.customer_id
+		`SELECT i.customer_id, `+siteOfShop+`, COALESCE(c.lms_user_ref, ''), i.lms_object_type, i.lms_object_ref, COALESCE(i.seat_learner_ref, '')
+		 FROM product_instances i JOIN customers c ON c.id = i.customer_id JOIN shops s ON s.id = c.shop_id
 		 WHERE i.deleted = $1 AND (i.end_at IS NULL OR i.end_at > $2)`, false, dbTime(cutoff))
 	if err != nil {
 		return nil, mapErr(err, what)
 	}
 	defer rows.Close()
-	out := map[string]bool{}
-	customers := map[int64]bool{}
+	out := map[AccountKey]bool{}
+	customers := map[int64]string{} // the site of each customer with a product in use
 	for rows.Next() {
 		var customer int64
-		var owner, kind, ref, learner string
-		if err := rows.Scan(&customer, &owner, &kind, &ref, &learner); err != nil {
+		var site, owner, kind, ref, learner string
+		if err := rows.Scan(&customer, &site, &owner, &kind, &ref, &learner); err != nil {
 			return nil, mapErr(err, what)
 		}
-		customers[customer] = true
+		customers[customer] = site
 		for _, u := range []string{owner, learner, objectUser(kind, ref)} {
 			if u != "" {
-				out[u] = true
+				out[AccountKey{site, u}] = true
 			}
 		}
 	}
@@ -288,8 +300,8 @@ func (s *Store) AccountsInUse(ctx context.Context, cutoff time.Time) (map[string
 		if err := mrows.Scan(&customer, &ref); err != nil {
 			return nil, mapErr(err, what)
 		}
-		if customers[customer] {
-			out[ref] = true
+		if site, ok := customers[customer]; ok {
+			out[AccountKey{site, ref}] = true
 		}
 	}
 	return out, mapErr(mrows.Err(), what)

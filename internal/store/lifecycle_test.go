@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
@@ -151,14 +152,15 @@ func testInstancesToRestate(t *testing.T, s *store.Store, _ *lcClock) {
 
 func testShopAccounts(t *testing.T, s *store.Store, c *lcClock) {
 	ctx := context.Background()
-	if _, err := s.ShopAccountByRef(ctx, "41"); !errors.Is(err, store.ErrNotFound) {
+	const local = "local:"
+	if _, err := s.ShopAccountByRef(ctx, local, "41"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown account: %v", err)
 	}
-	must(t, s.RecordShopAccount(ctx, &store.ShopAccount{UserRef: "41"}))
+	must(t, s.RecordShopAccount(ctx, &store.ShopAccount{Site: local, UserRef: "41"}))
 	c.Advance(day)
-	must(t, s.RecordShopAccount(ctx, &store.ShopAccount{UserRef: "41"})) // again: unchanged
-	must(t, s.RecordShopAccount(ctx, &store.ShopAccount{UserRef: "42"}))
-	a, err := s.ShopAccountByRef(ctx, "41")
+	must(t, s.RecordShopAccount(ctx, &store.ShopAccount{Site: local, UserRef: "41"})) // again: unchanged
+	must(t, s.RecordShopAccount(ctx, &store.ShopAccount{Site: local, UserRef: "42"}))
+	a, err := s.ShopAccountByRef(ctx, local, "41")
 	must(t, err)
 	if !a.CreatedAt.Equal(fixed) || !a.ActiveSince.Equal(fixed) || !a.SuspendedAt.IsZero() {
 		t.Errorf("account 41: %+v", a)
@@ -180,40 +182,60 @@ func testShopAccounts(t *testing.T, s *store.Store, c *lcClock) {
 		t.Errorf("idle at the second day: %v", got)
 	}
 	// A mark needs the account idle since the cutoff and active.
-	if _, ok, err := s.MarkShopAccountSuspended(ctx, "42", fixed); err != nil || ok {
+	if _, ok, err := s.MarkShopAccountSuspended(ctx, local, "42", fixed); err != nil || ok {
 		t.Errorf("mark an account active after the cutoff: %v %v", ok, err)
 	}
-	at, ok, err := s.MarkShopAccountSuspended(ctx, "41", fixed)
+	at, ok, err := s.MarkShopAccountSuspended(ctx, local, "41", fixed)
 	if err != nil || !ok || !at.Equal(fixed.Add(day)) {
 		t.Fatalf("mark 41: %v %v %v", at, ok, err)
 	}
-	if _, ok, _ := s.MarkShopAccountSuspended(ctx, "41", fixed); ok {
+	if _, ok, _ := s.MarkShopAccountSuspended(ctx, local, "41", fixed); ok {
 		t.Error("marked twice")
 	}
 	if got := idle(fixed.Add(day)); !slices.Equal(got, []string{"42"}) {
 		t.Errorf("idle after the suspension: %v", got)
 	}
-	must(t, s.UnmarkShopAccountSuspended(ctx, "41", at.Add(time.Second))) // another mark's time: kept
-	if a, _ := s.ShopAccountByRef(ctx, "41"); !a.SuspendedAt.Equal(at) {
+	must(t, s.UnmarkShopAccountSuspended(ctx, local, "41", at.Add(time.Second))) // another mark's time: kept
+	if a, _ := s.ShopAccountByRef(ctx, local, "41"); !a.SuspendedAt.Equal(at) {
 		t.Errorf("unmarked with another time: %+v", a)
 	}
-	must(t, s.UnmarkShopAccountSuspended(ctx, "41", at))
-	if a, _ := s.ShopAccountByRef(ctx, "41"); !a.SuspendedAt.IsZero() {
+	must(t, s.UnmarkShopAccountSuspended(ctx, local, "41", at))
+	if a, _ := s.ShopAccountByRef(ctx, local, "41"); !a.SuspendedAt.IsZero() {
 		t.Errorf("not unmarked: %+v", a)
 	}
-	_, _, err = s.MarkShopAccountSuspended(ctx, "41", fixed)
+	_, _, err = s.MarkShopAccountSuspended(ctx, local, "41", fixed)
 	must(t, err)
 	c.Advance(day)
-	must(t, s.TouchShopAccount(ctx, "41"))
-	must(t, s.TouchShopAccount(ctx, "99")) // not the shop's: nothing
-	if a, _ := s.ShopAccountByRef(ctx, "41"); !a.SuspendedAt.IsZero() || !a.ActiveSince.Equal(fixed.Add(2*day)) {
+	must(t, s.TouchShopAccount(ctx, local, "41"))
+	must(t, s.TouchShopAccount(ctx, local, "99")) // not the shop's: nothing
+	if a, _ := s.ShopAccountByRef(ctx, local, "41"); !a.SuspendedAt.IsZero() || !a.ActiveSince.Equal(fixed.Add(2*day)) {
 		t.Errorf("after a touch: %+v", a)
 	}
-	if _, err := s.ShopAccountByRef(ctx, "99"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.ShopAccountByRef(ctx, local, "99"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a touch recorded an account: %v", err)
 	}
-	if err := s.RecordShopAccount(ctx, &store.ShopAccount{UserRef: ""}); !errors.Is(err, store.ErrConstraint) {
+	if err := s.RecordShopAccount(ctx, &store.ShopAccount{Site: local, UserRef: ""}); !errors.Is(err, store.ErrConstraint) {
 		t.Errorf("record no account: %v", err)
+	}
+
+	// Account ids are unique on one platform only: account 41 of a Moodle
+	// site is another account, with a record of its own.
+	const east = "moodle:https://east.example"
+	must(t, s.RecordShopAccount(ctx, &store.ShopAccount{Site: east, UserRef: "41", Role: store.CreatedForBuyer}))
+	e41, err := s.ShopAccountByRef(ctx, east, "41")
+	if err != nil || e41.Role != store.CreatedForBuyer || !e41.ActiveSince.Equal(fixed.Add(2*day)) {
+		t.Fatalf("east's 41: %+v, %v", e41, err)
+	}
+	c.Advance(day)
+	if _, ok, err := s.MarkShopAccountSuspended(ctx, east, "41", fixed.Add(2*day)); err != nil || !ok {
+		t.Fatalf("mark east's 41: %v %v", ok, err)
+	}
+	if a, _ := s.ShopAccountByRef(ctx, local, "41"); !a.SuspendedAt.IsZero() {
+		t.Errorf("marking east's 41 marked the local 41: %+v", a)
+	}
+	must(t, s.TouchShopAccount(ctx, local, "41"))
+	if a, _ := s.ShopAccountByRef(ctx, east, "41"); a.SuspendedAt.IsZero() {
+		t.Errorf("touching the local 41 touched east's: %+v", a)
 	}
 }
 
@@ -250,9 +272,11 @@ func testAccountsInUse(t *testing.T, s *store.Store, _ *lcClock) {
 	gone.State, gone.Deleted = store.InstanceDeleted, true
 	must(t, s.ChangeInstance(ctx, gone, store.InstanceRunning, false, nil))
 
+	site := f.shop.Site().Key()
+	key := func(ref string) store.AccountKey { return store.AccountKey{Site: site, UserRef: ref} }
 	got, err := s.AccountsInUse(ctx, cutoff)
 	must(t, err)
-	if want := map[string]bool{"10": true, "11": true, "12": true, "13": true}; !mapsEqual(got, want) {
+	if want := map[store.AccountKey]bool{key("10"): true, key("11"): true, key("12"): true, key("13"): true}; !maps.Equal(got, want) {
 		t.Errorf("accounts in use %v, want %v", got, want)
 	}
 	// A licence of the organisation without end: its account and its
@@ -261,21 +285,13 @@ func testAccountsInUse(t *testing.T, s *store.Store, _ *lcClock) {
 		Start: cutoff, State: store.InstanceRunning})
 	got, err = s.AccountsInUse(ctx, cutoff)
 	must(t, err)
-	if !got["20"] || !got["21"] || got["22"] || got["23"] {
+	if !got[key("20")] || !got[key("21")] || got[key("22")] || got[key("23")] {
 		t.Errorf("accounts in use with the licence: %v", got)
 	}
-}
-
-func mapsEqual(a, b map[string]bool) bool {
-	if len(a) != len(b) {
-		return false
+	// In use on the shop's platform, not on another one.
+	if got[store.AccountKey{Site: "moodle:https://east.example", UserRef: "10"}] {
+		t.Errorf("account 10 in use on another platform: %v", got)
 	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func testRenewalsDue(t *testing.T, s *store.Store, _ *lcClock) {

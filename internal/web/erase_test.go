@@ -280,7 +280,7 @@ func TestEraseSuspendsShopCreatedAccount(t *testing.T) {
 		return us[0]
 	}
 	for _, tc := range []struct{ email, role string }{{"noe.nouveau@example.com", store.CreatedForBuyer}, {"lea.lenoir@example.com", store.CreatedForLearner}} {
-		a, err := ts.store.ShopAccountByRef(ctx, account(tc.email).Ref)
+		a, err := ts.store.ShopAccountByRef(ctx, "local:", account(tc.email).Ref)
 		if err != nil || a.Role != tc.role || a.CustomerID != cust.ID {
 			t.Errorf("the shop's record of %s's account: %+v, %v; want %s for customer %d", tc.email, a, err, tc.role, cust.ID)
 		}
