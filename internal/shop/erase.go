@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"courseshop/internal/bearer"
 	"courseshop/internal/customer"
@@ -107,6 +108,13 @@ func (s *Service) EraseMyData(ctx context.Context, shopCode string, b Buyer, con
 		cartHash = bearer.Hash(cartToken)
 	}
 	err = s.Store.InTx(ctx, func(tx *store.Store) error {
+		if done.LMSSuspended {
+			// The shop suspended it: a new purchase with the address
+			// reactivates it (rule C8).
+			if _, _, err := tx.MarkShopAccountSuspended(ctx, c.shop.Site().Key(), cust.LMSUserRef, time.Time{}); err != nil {
+				return err
+			}
+		}
 		// Read again under the transaction: what is erased is what is
 		// there when it commits.
 		e := &store.Erasure{Customer: cust, CartTokenHash: cartHash}

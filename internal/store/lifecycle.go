@@ -226,14 +226,19 @@ func (s *Store) TouchShopAccount(ctx context.Context, site, ref string) error {
 }
 
 // MarkShopAccountSuspended records that the shop suspends the account ref
-// on platform site at now, provided it holds it active and it has been
-// idle since cutoff (nothing touched it meanwhile). It reports whether it
-// did.
+// on platform site at now, provided it holds it active and, unless cutoff
+// is zero (a suspension that does not wait for idleness, as when its owner
+// has their data erased), it has been idle since cutoff (nothing touched it
+// meanwhile). It reports whether it did.
 func (s *Store) MarkShopAccountSuspended(ctx context.Context, site, ref string, cutoff time.Time) (time.Time, bool, error) {
 	now := s.now()
+	idle := ` AND active_since <= $4`
+	args := []any{site, ref, now, dbTime(cutoff)}
+	if cutoff.IsZero() {
+		idle, args = "", args[:3]
+	}
 	res, err := s.w().ExecContext(ctx,
-		`UPDATE shop_lms_accounts SET suspended_at = $3 WHERE site = $1 AND user_ref = $2 AND suspended_at IS NULL AND active_since <= $4`,
-		site, ref, now, dbTime(cutoff))
+		`UPDATE shop_lms_accounts SET suspended_at = $3 WHERE site = $1 AND user_ref = $2 AND suspended_at IS NULL`+idle, args...)
 	if err != nil {
 		return time.Time{}, false, mapErr(err, "mark shop account suspended")
 	}

@@ -327,4 +327,28 @@ func TestEraseSuspendsShopCreatedAccount(t *testing.T) {
 	if e := erasureAudit(t, ts, cust.ID); e == nil || !e.Suspended || len(e.InvoicesKept) != 0 {
 		t.Errorf("audit of the erasure: %+v", e)
 	}
+	noe := account("noe.nouveau@example.com")
+	if a, err := ts.store.ShopAccountByRef(ctx, "local:", noe.Ref); err != nil || a.SuspendedAt.IsZero() {
+		t.Errorf("the shop's record does not say it suspended the account: %+v, %v", a, err)
+	}
+
+	// Noé comes back as a new guest with the same address and buys: the
+	// shop reactivates the account it suspended.
+	again := newBrowser(t, ts)
+	again.do("POST", "/shop/demo/cart/add", url.Values{"code": {"SEC-PHISH"}, "quantity": {"1"}})
+	_, body = again.step("/shop/demo/checkout")
+	again.do("POST", "/shop/demo/checkout/customer", url.Values{"rev": {rev(t, body)}, "email": {"noe.nouveau@example.com"},
+		"first_name": {"Noé"}, "last_name": {"Nouveau"}, "country": {"FR"}, "as_guest": {"1"}}) // the address has an account
+	_, body = again.step("/shop/demo/checkout/review")
+	if code, _, _ := again.do("POST", "/shop/demo/checkout/review", url.Values{"rev": {rev(t, body)}, "terms": {"yes"}, "mode": {"test"}}); code != http.StatusSeeOther {
+		t.Fatalf("place again: %d", code)
+	}
+	for range 3 {
+		if _, err := ts.engine.RunDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if account("noe.nouveau@example.com").Suspended {
+		t.Error("the account the shop suspended at erasure was not reactivated by a new purchase")
+	}
 }
