@@ -231,9 +231,10 @@ func productIDs(items []store.CartItem) []int64 {
 var errNoCart = errors.New("no cart")
 
 // cartOp runs fn on the cart of token in shop within one relaxed
-// transaction (a cart and its checkout progress can be typed again: see
-// store.InRelaxedTx), creating the cart when create is true and there is
-// none. It returns the token to keep in the cookie (a new one for a new
+// transaction (see store.InRelaxedTx): a cart and its checkout progress,
+// the lead the contact step saves included, can be typed again, and the
+// order that follows commits them durably with itself. It creates the cart
+// when create is true and there is none. It returns the token to keep in the cookie (a new one for a new
 // cart).
 func (s *Service) cartOp(ctx context.Context, shopCode, token string, create bool, fn cartFunc) (string, error) {
 	return s.cartTx(ctx, s.Store.InRelaxedTx, shopCode, token, create, fn)
