@@ -218,34 +218,19 @@ func (s *Store) UpdateLMSUserProfile(ctx context.Context, id int64, p lms.Profil
 		   phone = $7, updated_at = $8
 		 WHERE id = $9`,
 		p.FirstName, p.LastName, p.City, p.Country, p.Institution, p.Department, p.Phone, s.now(), id)
-	return oneRow(res, err, "update LMS user profile")
+	return changedOne(res, err, "update LMS user profile", ErrNotFound)
 }
 
 // SetLMSUserSuspended suspends or reactivates a built-in LMS user.
 func (s *Store) SetLMSUserSuspended(ctx context.Context, id int64, suspended bool) error {
 	res, err := s.w().ExecContext(ctx, `UPDATE lms_users SET suspended = $1, updated_at = $2 WHERE id = $3`, suspended, s.now(), id)
-	return oneRow(res, err, "suspend LMS user")
+	return changedOne(res, err, "suspend LMS user", ErrNotFound)
 }
 
 // SetLMSUserPassword replaces a built-in LMS user's password hash.
 func (s *Store) SetLMSUserPassword(ctx context.Context, id int64, hash string) error {
 	res, err := s.w().ExecContext(ctx, `UPDATE lms_users SET password_hash = $1, updated_at = $2 WHERE id = $3`, hash, s.now(), id)
-	return oneRow(res, err, "set LMS user password")
-}
-
-// oneRow turns an update that matched no row into ErrNotFound.
-func oneRow(res sql.Result, err error, what string) error {
-	if err != nil {
-		return mapErr(err, what)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return mapErr(err, what)
-	}
-	if n == 0 {
-		return mapErr(sql.ErrNoRows, what)
-	}
-	return nil
+	return changedOne(res, err, "set LMS user password", ErrNotFound)
 }
 
 // CreateLMSPasswordToken stores a password-setting link for a built-in LMS
@@ -381,7 +366,7 @@ func (s *Store) LMSEnrolments(ctx context.Context, userID int64) ([]*LMSCourseEn
 func (s *Store) DeleteLMSEnrolment(ctx context.Context, courseID, userID int64) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		res, err := tx.w().ExecContext(ctx, `DELETE FROM lms_enrolments WHERE course_id = $1 AND user_id = $2`, courseID, userID)
-		if err := oneRow(res, err, "unenrol LMS user"); err != nil {
+		if err := changedOne(res, err, "unenrol LMS user", ErrNotFound); err != nil {
 			return err
 		}
 		if _, err := tx.w().ExecContext(ctx,
@@ -431,7 +416,7 @@ func (s *Store) DeleteLMSRoleAssignment(ctx context.Context, userID int64, a lms
 	res, err := s.w().ExecContext(ctx,
 		`DELETE FROM lms_role_assignments WHERE user_id = $1 AND role = $2 AND context_type = $3 AND context_id = $4`,
 		userID, a.Role, string(a.Level), a.InstanceID)
-	return oneRow(res, err, "unassign LMS role "+a.Role)
+	return changedOne(res, err, "unassign LMS role "+a.Role, ErrNotFound)
 }
 
 // LMSRoleAssignments returns the roles a user of the built-in LMS holds,
