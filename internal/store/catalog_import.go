@@ -245,18 +245,6 @@ func (s *Store) CatalogByCode(ctx context.Context, code string) (*catalog.Catalo
 // AllShops returns every shop, enabled or not, by code (Shops lists only
 // the enabled ones, in display order).
 func (s *Store) AllShops(ctx context.Context) ([]*catalog.Shop, error) {
-	rows, err := s.r().QueryContext(ctx, `SELECT `+shopColumns+` FROM shops ORDER BY code`)
-	if err != nil {
-		return nil, mapErr(err, "list all shops")
-	}
-	defer rows.Close()
-	var out []*catalog.Shop
-	for rows.Next() {
-		sh, err := scanShop(rows)
-		if err != nil {
-			return nil, mapErr(err, "list all shops")
-		}
-		out = append(out, sh)
-	}
-	return out, mapErr(rows.Err(), "list all shops")
+	return queryAll(ctx, s.r(), "list all shops", scanShop,
+		`SELECT `+shopColumns+` FROM shops ORDER BY code`)
 }

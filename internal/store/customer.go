@@ -21,7 +21,7 @@ const customerColumns = `id, shop_id, email, first_name, last_name, organisation
 
 // scanCustomer reads customerColumns, then the extra columns of the query
 // into extra.
-func scanCustomer(row interface{ Scan(...any) error }, extra ...any) (*customer.Customer, error) {
+func scanCustomer(row rowScanner, extra ...any) (*customer.Customer, error) {
 	var c customer.Customer
 	var inv string
 	var ref sql.NullString

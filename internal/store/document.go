@@ -157,22 +157,9 @@ func scanDocument(row rowScanner, extra ...any) (*Document, error) {
 // Documents returns the documents f selects, newest first, without their
 // bodies.
 func (s *Store) Documents(ctx context.Context, f DocumentFilter) ([]*Document, error) {
-	rows, err := s.r().QueryContext(ctx,
+	return queryAll(ctx, s.r(), "documents", func(row rowScanner) (*Document, error) { return scanDocument(row) },
 		`SELECT `+documentColumns+` FROM customer_documents d LEFT JOIN product_instances i ON i.id = d.instance_id
 		 WHERE d.shop_id = $1 AND (CAST($2 AS BIGINT) = 0 OR d.customer_id = $2) ORDER BY d.created_at DESC, d.id DESC`, f.ShopID, f.CustomerID)
-	if err != nil {
-		return nil, mapErr(err, "documents")
-	}
-	defer rows.Close()
-	var out []*Document
-	for rows.Next() {
-		d, err := scanDocument(rows)
-		if err != nil {
-			return nil, mapErr(err, "documents")
-		}
-		out = append(out, d)
-	}
-	return out, mapErr(rows.Err(), "documents")
 }
 
 // CustomerDocument returns document id with its body if it is customer

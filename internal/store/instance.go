@@ -269,20 +269,7 @@ func (s *Store) instanceEvents(ctx context.Context, what, where string, args ...
 }
 
 func (s *Store) instances(ctx context.Context, what, where string, args ...any) ([]*Instance, error) {
-	rows, err := s.r().QueryContext(ctx, `SELECT `+instanceColumns+` FROM product_instances WHERE `+where+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, mapErr(err, what)
-	}
-	defer rows.Close()
-	var out []*Instance
-	for rows.Next() {
-		in, err := scanInstance(rows)
-		if err != nil {
-			return nil, mapErr(err, what)
-		}
-		out = append(out, in)
-	}
-	return out, mapErr(rows.Err(), what)
+	return queryAll(ctx, s.r(), what, scanInstance, `SELECT `+instanceColumns+` FROM product_instances WHERE `+where+` ORDER BY id`, args...)
 }
 
 // InstancesOfCustomer returns a customer's product instances, deleted ones

@@ -151,26 +151,14 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, limit int, lease t
 	if s.Engine() == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	rows, err := s.w().QueryContext(ctx,
+	out, err := queryAll(ctx, s.w(), "claim jobs", scanJob,
 		`WITH picked AS MATERIALIZED (SELECT id FROM jobs WHERE `+jobDue+` ORDER BY run_at, id LIMIT $4`+lock+`)
 		 UPDATE jobs SET status = 'running', attempts = attempts + 1, claimed_until = $2, updated_at = $3
 		 WHERE id IN (SELECT id FROM picked) AND `+jobDue+`
 		 RETURNING `+jobColumns,
 		now, dbTime(now.Add(lease)), s.now(), limit)
 	if err != nil {
-		return nil, mapErr(err, "claim jobs")
-	}
-	defer rows.Close()
-	var out []*Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, mapErr(err, "claim jobs")
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, mapErr(err, "claim jobs")
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b *Job) int {
 		if c := a.RunAt.Compare(b.RunAt); c != 0 {
@@ -265,20 +253,8 @@ func (s *Store) RequeueFailedJobs(ctx context.Context, orderID int64, runAt time
 
 // JobsOfOrder returns an order's jobs, oldest first.
 func (s *Store) JobsOfOrder(ctx context.Context, orderID int64) ([]*Job, error) {
-	rows, err := s.r().QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE order_id = $1 ORDER BY id`, orderID)
-	if err != nil {
-		return nil, mapErr(err, "jobs of order")
-	}
-	defer rows.Close()
-	var out []*Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, mapErr(err, "jobs of order")
-		}
-		out = append(out, j)
-	}
-	return out, mapErr(rows.Err(), "jobs of order")
+	return queryAll(ctx, s.r(), "jobs of order", scanJob,
+		`SELECT `+jobColumns+` FROM jobs WHERE order_id = $1 ORDER BY id`, orderID)
 }
 
 // ProductionDef is how a product is produced: its handler and parameters

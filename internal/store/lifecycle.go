@@ -198,22 +198,9 @@ func (s *Store) ShopAccountByRef(ctx context.Context, site, ref string) (*ShopAc
 // IdleShopAccounts returns the accounts the shop created and holds active
 // whose ActiveSince is at or before cutoff, oldest first.
 func (s *Store) IdleShopAccounts(ctx context.Context, cutoff time.Time) ([]*ShopAccount, error) {
-	rows, err := s.r().QueryContext(ctx,
+	return queryAll(ctx, s.r(), "idle shop accounts", scanShopAccount,
 		`SELECT `+shopAccountColumns+` FROM shop_lms_accounts WHERE suspended_at IS NULL AND active_since <= $1
 		 ORDER BY active_since, site, user_ref`, dbTime(cutoff))
-	if err != nil {
-		return nil, mapErr(err, "idle shop accounts")
-	}
-	defer rows.Close()
-	var out []*ShopAccount
-	for rows.Next() {
-		a, err := scanShopAccount(rows)
-		if err != nil {
-			return nil, mapErr(err, "idle shop accounts")
-		}
-		out = append(out, a)
-	}
-	return out, mapErr(rows.Err(), "idle shop accounts")
 }
 
 // TouchShopAccount records that the account ref on platform site was

@@ -23,7 +23,7 @@ func IsTransient(err error) bool { return errors.Is(err, errRetry) }
 
 const lmsCourseColumns = `id, category_id, shortname, fullname, idnumber, summary, visible, created_at, updated_at`
 
-func scanLMSCourse(row interface{ Scan(...any) error }) (*lms.Course, error) {
+func scanLMSCourse(row rowScanner) (*lms.Course, error) {
 	var c lms.Course
 	var category sql.NullInt64
 	var idnumber sql.NullString
@@ -57,20 +57,8 @@ func (s *Store) CreateLMSCourseFromTemplate(ctx context.Context, c *lms.Course, 
 
 // LMSCourses returns the built-in LMS's courses by short name.
 func (s *Store) LMSCourses(ctx context.Context) ([]*lms.Course, error) {
-	rows, err := s.r().QueryContext(ctx, `SELECT `+lmsCourseColumns+` FROM lms_courses ORDER BY shortname`)
-	if err != nil {
-		return nil, mapErr(err, "list LMS courses")
-	}
-	defer rows.Close()
-	var out []*lms.Course
-	for rows.Next() {
-		c, err := scanLMSCourse(rows)
-		if err != nil {
-			return nil, mapErr(err, "list LMS courses")
-		}
-		out = append(out, c)
-	}
-	return out, mapErr(rows.Err(), "list LMS courses")
+	return queryAll(ctx, s.r(), "list LMS courses", scanLMSCourse,
+		`SELECT `+lmsCourseColumns+` FROM lms_courses ORDER BY shortname`)
 }
 
 // LMSCourseByID returns a course of the built-in LMS.
@@ -155,7 +143,7 @@ type LMSUser struct {
 const lmsUserColumns = `id, username, email, first_name, last_name, city, country, institution, department, phone, locale,
 	password_hash, suspended, created_by_shop`
 
-func scanLMSUser(row interface{ Scan(...any) error }) (*LMSUser, error) {
+func scanLMSUser(row rowScanner) (*LMSUser, error) {
 	var u LMSUser
 	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &u.City, &u.Country, &u.Institution, &u.Department,
 		&u.Phone, &u.Locale, &u.PasswordHash, &u.Suspended, &u.CreatedByShop)
@@ -181,20 +169,8 @@ func (s *Store) CreateLMSUser(ctx context.Context, u *LMSUser) error {
 
 // LMSUsersByEmail returns the built-in LMS's users with that e-mail.
 func (s *Store) LMSUsersByEmail(ctx context.Context, email string) ([]*LMSUser, error) {
-	rows, err := s.r().QueryContext(ctx, `SELECT `+lmsUserColumns+` FROM lms_users WHERE email_norm = $1 ORDER BY id`, mailaddr.Normalize(email))
-	if err != nil {
-		return nil, mapErr(err, "LMS users by e-mail")
-	}
-	defer rows.Close()
-	var out []*LMSUser
-	for rows.Next() {
-		u, err := scanLMSUser(rows)
-		if err != nil {
-			return nil, mapErr(err, "LMS users by e-mail")
-		}
-		out = append(out, u)
-	}
-	return out, mapErr(rows.Err(), "LMS users by e-mail")
+	return queryAll(ctx, s.r(), "LMS users by e-mail", scanLMSUser,
+		`SELECT `+lmsUserColumns+` FROM lms_users WHERE email_norm = $1 ORDER BY id`, mailaddr.Normalize(email))
 }
 
 // LMSUserByUsername returns a built-in LMS user by username.
@@ -288,7 +264,7 @@ type LMSEnrolment struct {
 
 const lmsEnrolmentColumns = `e.id, e.user_id, e.course_id, e.role, e.start_at, e.end_at, e.suspended, e.created_at, e.updated_at`
 
-func scanLMSEnrolment(row interface{ Scan(...any) error }, extra ...any) (*LMSEnrolment, error) {
+func scanLMSEnrolment(row rowScanner, extra ...any) (*LMSEnrolment, error) {
 	var e LMSEnrolment
 	var start, end sql.NullTime
 	dest := append([]any{&e.ID, &e.UserID, &e.CourseID, &e.Role, &start, &end, &e.Suspended, &e.CreatedAt, &e.UpdatedAt}, extra...)

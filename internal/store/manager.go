@@ -140,7 +140,7 @@ type Invitation struct {
 
 const invitationColumns = `id, customer_id, email, invited_by, expires_at, created_at, accepted_at, accepted_by, revoked_at`
 
-func scanInvitation(row interface{ Scan(...any) error }) (*Invitation, error) {
+func scanInvitation(row rowScanner) (*Invitation, error) {
 	var inv Invitation
 	var accepted, revoked sql.NullTime
 	var by sql.NullString
@@ -194,22 +194,9 @@ func (s *Store) PendingInvitation(ctx context.Context, shopID int64, tokenHash s
 // PendingInvitations returns a customer's invitations that may still be
 // accepted, oldest first.
 func (s *Store) PendingInvitations(ctx context.Context, customerID int64) ([]*Invitation, error) {
-	rows, err := s.r().QueryContext(ctx,
+	return queryAll(ctx, s.r(), "invitations", scanInvitation,
 		`SELECT `+invitationColumns+` FROM customer_invitations WHERE customer_id = $1 AND `+pendingInvitation("$2")+` ORDER BY created_at, id`,
 		customerID, s.now())
-	if err != nil {
-		return nil, mapErr(err, "invitations")
-	}
-	defer rows.Close()
-	var out []*Invitation
-	for rows.Next() {
-		inv, err := scanInvitation(rows)
-		if err != nil {
-			return nil, mapErr(err, "invitations")
-		}
-		out = append(out, inv)
-	}
-	return out, mapErr(rows.Err(), "invitations")
 }
 
 // AcceptInvitation consumes a pending invitation of a shop's customer for

@@ -353,7 +353,7 @@ func (s *Store) loadOrders(ctx context.Context, where string, args ...any) ([]*o
 	return out, nil
 }
 
-func scanOrder(row interface{ Scan(...any) error }) (*order.Order, error) {
+func scanOrder(row rowScanner) (*order.Order, error) {
 	var o order.Order
 	var customerID sql.NullInt64
 	var lmsRef, invoiceNo sql.NullString

@@ -59,8 +59,6 @@ const outboxColumns = `id, shop_id, kind, locale, to_addr, subject, text_body, h
 // its connection to the database).
 const outboxDue = `((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND claimed_until < $1))`
 
-type rowScanner interface{ Scan(dest ...any) error }
-
 func scanMail(row rowScanner) (*OutboxMail, error) {
 	var m OutboxMail
 	var shop sql.NullInt64
@@ -141,26 +139,14 @@ func (s *Store) ClaimMails(ctx context.Context, now time.Time, limit int, lease 
 	}
 	// The pick is MATERIALIZED: as a plain subquery PostgreSQL may run it
 	// again for each row and take more than limit rows.
-	rows, err := s.w().QueryContext(ctx,
+	out, err := queryAll(ctx, s.w(), "claim mails", scanMail,
 		`WITH picked AS MATERIALIZED (SELECT id FROM outbox WHERE `+outboxDue+` ORDER BY next_attempt_at, id LIMIT $4`+lock+`)
 		 UPDATE outbox SET status = 'sending', attempts = attempts + 1, claimed_until = $2, updated_at = $3
 		 WHERE id IN (SELECT id FROM picked) AND `+outboxDue+`
 		 RETURNING `+outboxColumns,
 		now, dbTime(now.Add(lease)), s.now(), limit)
 	if err != nil {
-		return nil, mapErr(err, "claim mails")
-	}
-	defer rows.Close()
-	var out []*OutboxMail
-	for rows.Next() {
-		m, err := scanMail(rows)
-		if err != nil {
-			return nil, mapErr(err, "claim mails")
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, mapErr(err, "claim mails")
+		return nil, err
 	}
 	// RETURNING gives rows in no promised order.
 	slices.SortFunc(out, func(a, b *OutboxMail) int {
@@ -265,20 +251,8 @@ func (s *Store) Mails(ctx context.Context, f MailFilter) ([]*OutboxMail, error) 
 	}
 	args = append(args, limit)
 	q += ` ORDER BY created_at DESC, id DESC LIMIT $` + strconv.Itoa(len(args))
-	rows, err := s.r().QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, mapErr(err, "list mails")
-	}
-	defer rows.Close()
-	var out []*OutboxMail
-	for rows.Next() {
-		m, err := scanMail(rows)
-		if err != nil {
-			return nil, mapErr(err, "list mails")
-		}
-		out = append(out, m)
-	}
-	return out, mapErr(rows.Err(), "list mails")
+	return queryAll(ctx, s.r(), "list mails", scanMail,
+		q, args...)
 }
 
 // MailByID returns one outbox mail.

@@ -78,7 +78,7 @@ func (s *Store) AddPayment(ctx context.Context, p *Payment) error {
 
 const paymentColumns = `id, order_id, provider, kind, amount, currency, external_id, status, data, created_at, updated_at`
 
-func scanPayment(row interface{ Scan(...any) error }) (*Payment, error) {
+func scanPayment(row rowScanner) (*Payment, error) {
 	var p Payment
 	var amount int64
 	var cur, data string

@@ -81,7 +81,7 @@ const shopColumns = `id, code, name, description, currency, catalog_id, default_
 	payment_modes, guest_payment_modes, checkout_steps, show_taxed_prices, test_mode, test_for_everyone,
 	support_course_ref, seller, settings, lms_connector, moodle_url, sort_order, enabled, created_at, updated_at`
 
-func scanShop(row interface{ Scan(...any) error }) (*catalog.Shop, error) {
+func scanShop(row rowScanner) (*catalog.Shop, error) {
 	var sh catalog.Shop
 	var modes, guest, steps, seller, settings string
 	err := row.Scan(&sh.ID, &sh.Code, &sh.Name, &sh.Description, &sh.Currency, &sh.CatalogID, &sh.DefaultLocale, &sh.Terms,
@@ -122,19 +122,6 @@ func (s *Store) ShopByID(ctx context.Context, id int64) (*catalog.Shop, error) {
 
 // Shops returns the enabled shops in display order.
 func (s *Store) Shops(ctx context.Context) ([]*catalog.Shop, error) {
-	rows, err := s.r().QueryContext(ctx,
+	return queryAll(ctx, s.r(), "list shops", scanShop,
 		`SELECT `+shopColumns+` FROM shops WHERE enabled = TRUE ORDER BY sort_order, name, id`)
-	if err != nil {
-		return nil, mapErr(err, "list shops")
-	}
-	defer rows.Close()
-	var out []*catalog.Shop
-	for rows.Next() {
-		sh, err := scanShop(rows)
-		if err != nil {
-			return nil, mapErr(err, "list shops")
-		}
-		out = append(out, sh)
-	}
-	return out, mapErr(rows.Err(), "list shops")
 }

@@ -265,20 +265,31 @@ func (s *Store) r() querier {
 	return pool{s.rstmts}
 }
 
-// ids runs a query returning one integer column, for lists of IDs.
-func (s *Store) ids(ctx context.Context, what, query string, args ...any) ([]int64, error) {
-	rows, err := s.r().QueryContext(ctx, query, args...)
+// rowScanner is a row of a query: *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(dest ...any) error }
+
+// queryAll runs query on q and returns its rows, each read by scan.
+func queryAll[T any](ctx context.Context, q querier, what string, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err, what)
 	}
 	defer rows.Close()
-	var out []int64
+	var out []T
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		v, err := scan(rows)
+		if err != nil {
 			return nil, mapErr(err, what)
 		}
-		out = append(out, id)
+		out = append(out, v)
 	}
 	return out, mapErr(rows.Err(), what)
+}
+
+// ids runs a query returning one integer column, for lists of IDs.
+func (s *Store) ids(ctx context.Context, what, query string, args ...any) ([]int64, error) {
+	return queryAll(ctx, s.r(), what, func(row rowScanner) (int64, error) {
+		var id int64
+		return id, row.Scan(&id)
+	}, query, args...)
 }

@@ -10,7 +10,7 @@ import (
 
 const userColumns = `id, email, display_name, password_hash, role, locale, disabled, created_at, updated_at, last_login_at`
 
-func scanUser(row interface{ Scan(...any) error }) (*user.User, error) {
+func scanUser(row rowScanner) (*user.User, error) {
 	var u user.User
 	var last sql.NullTime
 	err := row.Scan(&u.ID, &u.Email, &u.DisplayName, &u.PasswordHash, &u.Role, &u.Locale, &u.Disabled, &u.CreatedAt, &u.UpdatedAt, &last)
