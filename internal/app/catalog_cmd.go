@@ -144,12 +144,9 @@ func runCatalog(ctx context.Context, args []string, env Env, cfgEnv config.Env) 
 // shopCatalogCheck runs catalogCheck on the catalogue of the shop code,
 // against the shop's own platform.
 func shopCatalogCheck(ctx context.Context, out io.Writer, st *store.Store, sites *lms.Directory, code string) error {
-	sh, err := st.ShopByCode(ctx, code)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("catalog check: no shop %q in the database (--db)", code)
-	}
+	sh, err := shopByCode(ctx, st, code)
 	if err != nil {
-		return err
+		return fmt.Errorf("catalog check: %w", err)
 	}
 	conn, err := sites.For(sh.Site())
 	if err != nil {

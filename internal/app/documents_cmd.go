@@ -160,7 +160,7 @@ func readDocument(file, ct string) (*store.Document, error) {
 func shopByCode(ctx context.Context, st *store.Store, code string) (*catalog.Shop, error) {
 	sh, err := st.ShopByCode(ctx, code)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("no shop %q", code)
+		return nil, fmt.Errorf("no shop %q in the database (--db)", code)
 	}
 	return sh, err
 }

@@ -15,7 +15,6 @@ import (
 	"courseshop/internal/config"
 	"courseshop/internal/lms"
 	"courseshop/internal/lms/moodle"
-	"courseshop/internal/store"
 )
 
 const lmsUsage = `usage:
@@ -110,12 +109,9 @@ func shopSite(ctx context.Context, cfg config.Config, cfgEnv config.Env, env Env
 		return lms.Access{}, err
 	}
 	defer st.Close()
-	sh, err := st.ShopByCode(ctx, code)
-	if errors.Is(err, store.ErrNotFound) {
-		return lms.Access{}, fmt.Errorf("lms check: no shop %q in the database (--db)", code)
-	}
+	sh, err := shopByCode(ctx, st, code)
 	if err != nil {
-		return lms.Access{}, err
+		return lms.Access{}, fmt.Errorf("lms check: %w", err)
 	}
 	if sh.LMSConnector != lms.ConnectorMoodle {
 		return lms.Access{}, fmt.Errorf("lms check: shop %s uses the built-in LMS (lms_connector %q): there is no Moodle site to check", code, sh.LMSConnector)
